@@ -1,0 +1,102 @@
+"""The FastAPI application: one engine and one Temporal client for the app's lifetime."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from datetime import timedelta
+
+from fastapi import FastAPI, Request, Response
+from sqlalchemy import text
+from temporalio.client import Client
+
+from services.exchange import problems
+from services.exchange.api.routes import router
+from services.exchange.db import make_engine
+from services.exchange.migrate import upgrade
+from services.exchange.problems import Problem
+from services.exchange.schemas import Health
+from services.exchange.service.context import Context
+from services.exchange.settings import Settings
+
+log = logging.getLogger("exchange.api")
+
+_HEALTH_TIMEOUT = timedelta(seconds=3)
+
+DESCRIPTION = """
+Exchange of publications between national libraries: proposals, decisions, shipments,
+receipts and the MARC records that come with them.
+
+Every request carries `Authorization: Bearer <key>`: a staff key acts for our library, a
+partner key for that partner only. Errors are RFC 9457 `application/problem+json`.
+"""
+
+
+def create_app(settings: Settings | None = None, *, migrate: bool = True) -> FastAPI:
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        engine = make_engine(settings.resolved_database_url)
+        if migrate:
+            await asyncio.to_thread(upgrade, engine)
+        if not settings.temporal_address:
+            raise RuntimeError("EXCHANGE_TEMPORAL_ADDRESS is not set")
+        client = await Client.connect(
+            settings.temporal_address, namespace=settings.temporal_namespace
+        )
+        app.state.context = Context(engine=engine, temporal=client, settings=settings)
+        try:
+            yield
+        finally:
+            engine.dispose()
+
+    app = FastAPI(
+        title="Library exchange",
+        version="1.0",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+    )
+    problems.install(app)
+    app.include_router(router)
+
+    @app.middleware("http")
+    async def _log_requests(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        started = time.perf_counter()
+        response = await call_next(request)
+        log.info(
+            "%s %s %s key=%s %.1fms",
+            request.method,
+            request.url.path,
+            response.status_code,
+            getattr(request.state, "key_id", "-"),
+            (time.perf_counter() - started) * 1000,
+        )
+        return response
+
+    @app.get("/health", tags=["health"])
+    async def health(request: Request) -> Health:
+        """200 when both the database and Temporal answer."""
+        ctx: Context = request.app.state.context
+
+        def _db() -> None:
+            with ctx.engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
+
+        try:
+            await asyncio.to_thread(_db)
+        except Exception as exc:
+            raise Problem(503, "unavailable", f"the database does not answer: {exc}") from None
+        try:
+            await ctx.temporal.service_client.check_health(timeout=_HEALTH_TIMEOUT)
+        except Exception as exc:
+            raise Problem(503, "unavailable", f"Temporal does not answer: {exc}") from None
+        return Health(status="ok", database="ok", temporal="ok")
+
+    return app

@@ -1,0 +1,110 @@
+"""The ``exchange`` command: ``dev`` (whole stack), ``api``, ``worker`` and ``migrate``."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import sys
+
+from services.exchange.settings import Settings
+
+
+def _logging() -> None:
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+
+
+def _require(settings: Settings) -> None:
+    missing = [
+        name
+        for name, value in (
+            ("EXCHANGE_TEMPORAL_ADDRESS", settings.temporal_address),
+            ("EXCHANGE_ADMIN_TOKEN", settings.admin_token),
+        )
+        if not value
+    ]
+    if missing:
+        raise SystemExit(
+            f"set {', '.join(missing)} (or use 'exchange dev' to run everything locally)"
+        )
+
+
+def cmd_api(settings: Settings) -> int:
+    import uvicorn
+
+    from services.exchange.app import create_app
+
+    _require(settings)
+    migrate = os.environ.get("EXCHANGE_SKIP_MIGRATIONS") != "1"
+    uvicorn.run(
+        create_app(settings, migrate=migrate),
+        host=settings.host,
+        port=settings.port,
+        log_level="warning",
+        timeout_graceful_shutdown=5,
+    )
+    return 0
+
+
+def cmd_worker(settings: Settings) -> int:
+    from temporalio.client import Client
+
+    from services.exchange.db import make_engine
+    from services.exchange.migrate import upgrade
+    from workflows.worker import run_worker
+
+    if not settings.temporal_address:
+        raise SystemExit("set EXCHANGE_TEMPORAL_ADDRESS (or use 'exchange dev')")
+    engine = make_engine(settings.resolved_database_url)
+    if os.environ.get("EXCHANGE_SKIP_MIGRATIONS") != "1":
+        upgrade(engine)
+
+    async def _main() -> None:
+        assert settings.temporal_address
+        client = await Client.connect(
+            settings.temporal_address, namespace=settings.temporal_namespace
+        )
+        await run_worker(client, settings.task_queue, engine)
+
+    try:
+        asyncio.run(_main())
+    finally:
+        engine.dispose()
+    return 0
+
+
+def cmd_migrate(settings: Settings) -> int:
+    from services.exchange.db import make_engine
+    from services.exchange.migrate import upgrade
+
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    upgrade(make_engine(settings.resolved_database_url))
+    print("database is at the latest schema")
+    return 0
+
+
+def cmd_dev(settings: Settings) -> int:
+    from services.exchange.devstack import run_dev
+
+    return run_dev(settings)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="exchange", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("dev", help="run Temporal, a worker and the API on this machine")
+    sub.add_parser("api", help="run the HTTP API (needs an external Temporal and database)")
+    sub.add_parser("worker", help="run a Temporal worker (needs an external Temporal and database)")
+    sub.add_parser("migrate", help="bring the database schema up to date")
+    args = parser.parse_args(argv)
+    _logging()
+    settings = Settings()
+    commands = {"dev": cmd_dev, "api": cmd_api, "worker": cmd_worker, "migrate": cmd_migrate}
+    return commands[args.command](settings)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,140 @@
+"""Database tables.
+
+The exchange tables are a projection of the exchange workflows (written by activities) kept
+for listing and search; the workflow stays the authority on what may happen next.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, DateTime, LargeBinary, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Partner(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(index=True, unique=True, max_length=32)
+    name: str = Field(max_length=300)
+    country: str = Field(max_length=2)
+    isil: str | None = Field(default=None, max_length=32)
+    marc_format: str = Field(max_length=16)
+    webhook_url: str | None = Field(default=None, max_length=2000)
+    created_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
+    )
+
+
+class ApiKey(SQLModel, table=True):
+    __tablename__ = "api_key"
+
+    id: str = Field(primary_key=True, max_length=32)
+    secret_hash: str = Field(max_length=64)
+    partner_id: int | None = Field(default=None, foreign_key="partner.id", index=True)
+    role: str = Field(max_length=32)
+    created_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
+    )
+    revoked_at: datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
+    )
+
+
+class Exchange(SQLModel, table=True):
+    id: str = Field(primary_key=True, max_length=36)
+    partner_id: int = Field(foreign_key="partner.id", index=True)
+    direction: str = Field(max_length=16, index=True)
+    state: str = Field(max_length=16, index=True)
+    respond_by: date | None = None
+    decline_reason: str | None = None
+    shipment: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    received_on: date | None = None
+    created_by: str = Field(max_length=64)
+    created_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
+    )
+    updated_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
+    )
+
+
+class ExchangeLine(SQLModel, table=True):
+    __tablename__ = "exchange_line"
+
+    id: str = Field(primary_key=True, max_length=36)
+    exchange_id: str = Field(foreign_key="exchange.id", index=True)
+    position: int
+    title: str = Field(max_length=1000)
+    isbn: str | None = Field(default=None, max_length=32)
+    issn: str | None = Field(default=None, max_length=16)
+    author: str | None = Field(default=None, max_length=500)
+    year: int | None = None
+    record_id: int | None = None
+    quantity: int
+    accepted_quantity: int | None = None
+    received: int | None = None
+    damaged: int | None = None
+
+
+class ExchangeEvent(SQLModel, table=True):
+    """One step of an exchange's history; the workflow's ``seq`` stops a retry repeating it."""
+
+    __tablename__ = "exchange_event"
+    __table_args__ = (UniqueConstraint("exchange_id", "seq", name="uq_exchange_event_seq"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    exchange_id: str = Field(foreign_key="exchange.id", index=True)
+    seq: int
+    at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    actor: str = Field(max_length=64)
+    step: str = Field(max_length=32)
+    state: str = Field(max_length=16)
+    note: str | None = None
+
+
+class MarcBatch(SQLModel, table=True):
+    __tablename__ = "marc_batch"
+
+    id: str = Field(primary_key=True, max_length=36)
+    exchange_id: str | None = Field(default=None, foreign_key="exchange.id", index=True)
+    uploaded_by: str = Field(max_length=64)
+    filename: str | None = Field(default=None, max_length=500)
+    stored_path: str = Field(max_length=1000)
+    size_bytes: int = 0
+    format: str | None = Field(default=None, max_length=16)
+    state: str = Field(max_length=16)
+    total: int = 0
+    imported: int = 0
+    rejected: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON))
+    error: str | None = None
+    created_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
+    )
+    finished_at: datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
+    )
+
+
+class CatalogueRecord(SQLModel, table=True):
+    __tablename__ = "catalogue_record"
+    __table_args__ = (UniqueConstraint("batch_id", "position", name="uq_record_batch_position"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    batch_id: str = Field(foreign_key="marc_batch.id", index=True)
+    exchange_id: str | None = Field(default=None, foreign_key="exchange.id", index=True)
+    position: int
+    control_number: str | None = Field(default=None, max_length=64, index=True)
+    title: str | None = None
+    isbn: str | None = Field(default=None, max_length=32, index=True)
+    issn: str | None = Field(default=None, max_length=16, index=True)
+    author: str | None = None
+    year: str | None = Field(default=None, max_length=8)
+    marc: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    created_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
+    )

@@ -1,0 +1,285 @@
+"""Request and response bodies of API v1.
+
+Request models forbid unknown fields, so a client cannot slip in what the server owns
+(state, sender, recipient, ids, history).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Generic, Literal, TypeVar
+
+from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, StringConstraints
+
+T = TypeVar("T")
+
+Code = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{1,31}$")]
+ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Page(BaseModel, Generic[T]):
+    items: list[T]
+    total: int
+    limit: int
+    offset: int
+
+
+# --- partners ----------------------------------------------------------------------------
+
+
+class PartnerIn(_In):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "code": "NLB",
+                    "name": "National Library of Belarus",
+                    "country": "BY",
+                    "isil": "BY-HM0000",
+                    "marc_format": "rusmarc",
+                    "webhook_url": "https://exchange.nlb.by/hooks/exchange",
+                }
+            ]
+        },
+    )
+
+    code: Code
+    name: ShortText
+    country: Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")] = Field(
+        description="ISO 3166-1 alpha-2 country code"
+    )
+    isil: Annotated[str, StringConstraints(max_length=32)] | None = None
+    marc_format: Literal["marc21", "unimarc", "rusmarc"]
+    webhook_url: AnyHttpUrl | None = None
+
+
+class PartnerOut(BaseModel):
+    code: str
+    name: str
+    country: str
+    isil: str | None
+    marc_format: str
+    webhook_url: str | None
+    created_at: datetime
+
+
+class PartnerCreated(PartnerOut):
+    api_key: str = Field(description="The partner's API key. It is shown only in this response.")
+    api_key_id: str
+
+
+# --- exchanges ---------------------------------------------------------------------------
+
+
+class LineIn(_In):
+    title: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000)]
+    isbn: Annotated[str, StringConstraints(max_length=32)] | None = None
+    issn: Annotated[str, StringConstraints(max_length=16)] | None = None
+    author: Annotated[str, StringConstraints(max_length=500)] | None = None
+    year: Annotated[int, Field(ge=1400, le=2200)] | None = None
+    record_id: int | None = None
+    quantity: Annotated[int, Field(ge=1, le=10_000)]
+
+
+class ProposalIn(_In):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "partner": "NLB",
+                    "lines": [
+                        {
+                            "title": "Sejarah Nasional Indonesia",
+                            "isbn": "978-979-407-408-0",
+                            "author": "Poesponegoro, Marwati Djoened",
+                            "year": 2010,
+                            "quantity": 2,
+                        }
+                    ],
+                    "respond_by": "2026-12-31",
+                }
+            ]
+        },
+    )
+
+    partner: Code | None = Field(
+        default=None,
+        description="The partner's code. Staff keys must give it; partner keys omit it.",
+    )
+    lines: Annotated[list[LineIn], Field(min_length=1, max_length=1000)]
+    respond_by: date | None = None
+
+
+class LineQuantityIn(_In):
+    line_id: str
+    quantity: int
+
+
+class DecisionIn(_In):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"accept": [{"line_id": "3f6c1e0a-0000-4000-8000-000000000001", "quantity": 1}]},
+                {"decline": "Already held in our collection"},
+            ]
+        },
+    )
+
+    accept: list[LineQuantityIn] | None = None
+    decline: Annotated[str, StringConstraints(max_length=2000)] | None = None
+
+
+class ShipmentIn(_In):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "carrier": "Pos Indonesia",
+                    "tracking": "EE123456789ID",
+                    "parcels": 2,
+                    "shipped_on": "2026-11-20",
+                }
+            ]
+        },
+    )
+
+    carrier: ShortText
+    tracking: Annotated[str, StringConstraints(max_length=100)] | None = None
+    parcels: int | None = None
+    shipped_on: date | None = None
+
+
+class ReceivedLineIn(_In):
+    line_id: str
+    received: int
+    damaged: int = 0
+
+
+class ReceiptIn(_In):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "lines": [
+                        {
+                            "line_id": "3f6c1e0a-0000-4000-8000-000000000001",
+                            "received": 1,
+                            "damaged": 0,
+                        }
+                    ]
+                }
+            ]
+        },
+    )
+
+    lines: Annotated[list[ReceivedLineIn], Field(max_length=1000)]
+    received_on: date | None = None
+
+
+class LineOut(BaseModel):
+    id: str
+    title: str
+    isbn: str | None
+    issn: str | None
+    author: str | None
+    year: int | None
+    record_id: int | None
+    quantity: int
+    accepted_quantity: int | None
+    received: int | None
+    damaged: int | None
+
+
+class HistoryOut(BaseModel):
+    at: datetime
+    actor: str
+    step: str
+    state: str
+    note: str | None
+
+
+class ShipmentOut(BaseModel):
+    carrier: str
+    tracking: str | None
+    parcels: int | None
+    shipped_on: date
+
+
+Direction = Literal["outgoing", "incoming"]
+
+
+class ExchangeSummary(BaseModel):
+    id: str
+    state: str
+    direction: Direction = Field(
+        description="Seen from the caller: outgoing means the caller sends."
+    )
+    sender: str
+    recipient: str
+    partner: str
+    respond_by: date | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class ExchangeOut(ExchangeSummary):
+    lines: list[LineOut]
+    decline_reason: str | None
+    shipment: ShipmentOut | None
+    received_on: date | None
+    history: list[HistoryOut]
+    marc_batches: list[str]
+
+
+# --- MARC --------------------------------------------------------------------------------
+
+
+class BatchAccepted(BaseModel):
+    batch_id: str
+
+
+class RejectedOut(BaseModel):
+    index: int = Field(description="Position of the record in the file, counting from 1.")
+    offset: int | None = Field(default=None, description="Byte offset of the record in the file.")
+    reason: str
+
+
+class BatchOut(BaseModel):
+    id: str
+    exchange_id: str | None
+    state: Literal["running", "completed", "failed"]
+    filename: str | None
+    format: str | None
+    total: int
+    imported: int
+    rejected: list[RejectedOut]
+    error: str | None
+    created_at: datetime
+    finished_at: datetime | None
+
+
+class RecordOut(BaseModel):
+    id: int
+    title: str | None
+    isbn: str | None
+    issn: str | None
+    control_number: str | None
+    author: str | None
+    year: str | None
+    exchange_id: str | None
+    batch_id: str
+
+
+class Health(BaseModel):
+    status: Literal["ok"]
+    database: Literal["ok"]
+    temporal: Literal["ok"]

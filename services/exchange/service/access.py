@@ -1,0 +1,26 @@
+"""Who may see an exchange: its two sides. Everyone else is told it does not exist."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlmodel import Session
+
+from services.exchange.models import Exchange, Partner
+from services.exchange.problems import not_found
+from services.exchange.service.keys import Caller
+
+
+def visible(session: Session, caller: Caller, exchange_id: str) -> tuple[Exchange, Partner]:
+    """The exchange if the caller is one of its sides; otherwise it does not exist for them."""
+    exchange = session.get(Exchange, exchange_id)
+    if exchange is None or (not caller.is_staff and exchange.partner_id != caller.partner_id):
+        raise not_found(f"exchange {exchange_id}")
+    partner = session.get(Partner, exchange.partner_id)
+    assert partner is not None
+    return exchange, partner
+
+
+def aware(value: datetime) -> datetime:
+    """SQLite hands back naive datetimes; everything stored is UTC."""
+    return value if value.tzinfo else value.replace(tzinfo=UTC)

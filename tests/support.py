@@ -1,0 +1,87 @@
+"""Helpers for tests that drive the service through its HTTP API."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from pathlib import Path
+from typing import Any
+
+import httpx
+from pymarc import Field, Leader, Record, Subfield
+
+
+def build_record(n: int, title: str | None = None, isbn: str | None = None) -> Record:
+    record = Record(leader=Leader("00000nam a2200000 a 4500"), force_utf8=True)
+    record.add_field(Field(tag="001", data=f"test{n:06d}"))
+    record.add_field(Field(tag="008", data="261121s2026    io a          000 0 ind d"))
+    if isbn:
+        record.add_field(Field(tag="020", indicators=[" ", " "], subfields=[Subfield("a", isbn)]))
+    record.add_field(
+        Field(
+            tag="245",
+            indicators=["1", "0"],
+            subfields=[Subfield("a", title or f"Buku nomor {n} /"), Subfield("c", "Perpusnas.")],
+        )
+    )
+    return record
+
+
+def marc_file(path: Path, count: int, broken_at: set[int] | None = None) -> Path:
+    """Write ``count`` MARC 21 records; positions in ``broken_at`` (from 1) get a broken leader."""
+    with path.open("wb") as out:
+        for n in range(1, count + 1):
+            data = build_record(n).as_marc()
+            if broken_at and n in broken_at:
+                data = b"XXXXX" + data[5:12] + b"ZZZZZ" + data[17:]
+            out.write(data)
+    return path
+
+
+def bearer(key: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {key}"}
+
+
+async def register_partner(
+    http: httpx.AsyncClient, staff: dict[str, str], code: str | None = None, **fields: Any
+) -> tuple[dict[str, Any], dict[str, str]]:
+    code = code or f"P{uuid.uuid4().hex[:8].upper()}"
+    body = {
+        "code": code,
+        "name": f"Partner library {code}",
+        "country": "BY",
+        "marc_format": "marc21",
+        **fields,
+    }
+    r = await http.post("/api/v1/partners", json=body, headers=staff)
+    assert r.status_code == 201, r.text
+    partner = r.json()
+    return partner, bearer(partner["api_key"])
+
+
+def lines(*quantities: int) -> list[dict[str, Any]]:
+    return [
+        {"title": f"Judul {i}", "isbn": f"978-602-{i:04d}-00-0", "quantity": q}
+        for i, q in enumerate(quantities, start=1)
+    ]
+
+
+async def wait_for(
+    http: httpx.AsyncClient,
+    url: str,
+    headers: dict[str, str],
+    key: str,
+    values: set[str],
+    timeout: float = 30.0,
+) -> dict[str, Any]:
+    """Poll a resource until ``key`` takes one of ``values``; fail with the last body otherwise."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    body: dict[str, Any] = {}
+    while asyncio.get_running_loop().time() < deadline:
+        r = await http.get(url, headers=headers)
+        assert r.status_code == 200, r.text
+        body = r.json()
+        if body.get(key) in values:
+            return body
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"{url}: {key} never became one of {values}; last: {body}")

@@ -1,0 +1,110 @@
+"""``exchange dev`` (what ``make run`` starts) as a user runs it: start, use, Ctrl-C, restart."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import httpx
+
+from tests.conftest import free_port
+from tests.support import lines
+
+EXCHANGE = str(Path(sys.executable).parent / "exchange")
+
+
+class DevStack:
+    def __init__(self, data_dir: Path, ports: dict[str, int]) -> None:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("EXCHANGE_")} | {
+            "EXCHANGE_DATA_DIR": str(data_dir),
+            "EXCHANGE_PORT": str(ports["api"]),
+            "EXCHANGE_TEMPORAL_PORT": str(ports["temporal"]),
+            "EXCHANGE_TEMPORAL_UI_PORT": str(ports["ui"]),
+            "EXCHANGE_HOME_CODE": "PERPUSNAS",
+        }
+        self.proc = subprocess.Popen(
+            [EXCHANGE, "dev"],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            start_new_session=True,
+        )
+        self.output: list[str] = []
+        self.ready = threading.Event()
+        threading.Thread(target=self._read, daemon=True).start()
+        if not self.ready.wait(90):
+            self.proc.kill()
+            raise AssertionError("exchange dev did not start:\n" + "".join(self.output))
+
+    def _read(self) -> None:
+        assert self.proc.stdout is not None
+        for line in self.proc.stdout:
+            self.output.append(line)
+            if "Press Ctrl-C" in line:
+                self.ready.set()
+
+    def interrupt(self) -> int:
+        self.proc.send_signal(signal.SIGINT)
+        return self.proc.wait(timeout=60)
+
+
+def _closed(port: int) -> bool:
+    with socket.socket() as s:
+        return s.connect_ex(("127.0.0.1", port)) != 0
+
+
+def test_dev_stack_starts_stops_and_keeps_exchanges(tmp_path: Path) -> None:
+    ports = {"api": free_port(), "temporal": free_port(), "ui": free_port()}
+    base = f"http://127.0.0.1:{ports['api']}"
+
+    stack = DevStack(tmp_path, ports)
+    try:
+        text = "".join(stack.output)
+        assert f"http://127.0.0.1:{ports['api']}" in text
+        assert f"web UI at http://127.0.0.1:{ports['ui']}" in text
+        token = (tmp_path / "admin-token").read_text().strip()
+        assert token in text, "a generated staff key is printed once"
+        assert oct((tmp_path / "admin-token").stat().st_mode & 0o777) == "0o600"
+        assert (tmp_path / "exchange.db").exists() and (tmp_path / "temporal.db").exists()
+        staff = {"Authorization": f"Bearer {token}"}
+        with httpx.Client(base_url=base, timeout=30) as http:
+            assert http.get("/health").json()["status"] == "ok"
+            body = {
+                "code": "NLB",
+                "name": "National Library of Belarus",
+                "country": "BY",
+                "marc_format": "rusmarc",
+            }
+            partner = http.post("/api/v1/partners", json=body, headers=staff).json()
+            key = {"Authorization": f"Bearer {partner['api_key']}"}
+            exchange = http.post(
+                "/api/v1/exchanges", json={"partner": "NLB", "lines": lines(2)}, headers=staff
+            ).json()
+            assert exchange["state"] == "proposed"
+    finally:
+        code = stack.interrupt()
+    assert code == 0, "".join(stack.output)
+    assert "Stopped." in "".join(stack.output)
+    assert all(_closed(p) for p in (ports["api"], ports["temporal"])), "a child outlived Ctrl-C"
+
+    # Started again on the same data directory, the running exchange goes on.
+    stack = DevStack(tmp_path, ports)
+    try:
+        assert token not in "".join(stack.output), "the staff key is printed only once"
+        with httpx.Client(base_url=base, timeout=30) as http:
+            url = f"/api/v1/exchanges/{exchange['id']}"
+            line = exchange["lines"][0]["id"]
+            r = http.post(
+                f"{url}/decision", json={"accept": [{"line_id": line, "quantity": 1}]}, headers=key
+            )
+            assert r.status_code == 200, r.text
+            assert r.json()["state"] == "accepted"
+    finally:
+        assert stack.interrupt() == 0, "".join(stack.output)
+    assert all(_closed(p) for p in (ports["api"], ports["temporal"]))
