@@ -8,8 +8,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
 
-from sqlalchemy import Engine, delete, func, select
-from sqlmodel import Session
+from sqlalchemy import Engine, delete, func
+from sqlmodel import Session, col, select
 
 import marc
 from services.exchange.db import session_scope
@@ -85,7 +85,7 @@ def _insert_batch(
 
 def _remove_batch(engine: Engine, batch_id: str, path: Path) -> None:
     with session_scope(engine) as session:
-        session.execute(delete(MarcBatch).where(MarcBatch.id == batch_id))  # type: ignore[arg-type]
+        session.execute(delete(MarcBatch).where(col(MarcBatch.id) == batch_id))
     path.unlink(missing_ok=True)
 
 
@@ -129,18 +129,20 @@ def batch_view(engine: Engine, caller: Caller, batch_id: str) -> BatchOut:
                 visible(session, caller, batch.exchange_id)
             except Problem:
                 raise not_found(f"MARC batch {batch_id}") from None
-        return BatchOut(
-            id=batch.id,
-            exchange_id=batch.exchange_id,
-            state=batch.state,  # type: ignore[arg-type]
-            filename=batch.filename,
-            format=batch.format,
-            total=batch.total,
-            imported=batch.imported,
-            rejected=[RejectedOut.model_validate(r) for r in batch.rejected or []],
-            error=batch.error,
-            created_at=aware(batch.created_at),
-            finished_at=aware(batch.finished_at) if batch.finished_at else None,
+        return BatchOut.model_validate(
+            dict(
+                id=batch.id,
+                exchange_id=batch.exchange_id,
+                state=batch.state,
+                filename=batch.filename,
+                format=batch.format,
+                total=batch.total,
+                imported=batch.imported,
+                rejected=[RejectedOut.model_validate(r) for r in batch.rejected or []],
+                error=batch.error,
+                created_at=aware(batch.created_at),
+                finished_at=aware(batch.finished_at) if batch.finished_at else None,
+            )
         )
 
 
@@ -152,13 +154,13 @@ def list_records(
         wanted = marc.normalise_isbn(isbn)
         if wanted is None:
             raise Problem(422, "validation-error", f"isbn: {isbn!r} is not an ISBN")
-        query = query.where(CatalogueRecord.isbn == wanted)
+        query = query.where(col(CatalogueRecord.isbn) == wanted)
     for word in (q or "").split():
-        query = query.where(CatalogueRecord.title.ilike(f"%{word}%"))  # type: ignore[union-attr]
+        query = query.where(col(CatalogueRecord.title).ilike(f"%{word}%"))
     with Session(engine) as session:
         total = session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
         rows = session.scalars(
-            query.order_by(CatalogueRecord.id).limit(limit).offset(offset)  # type: ignore[arg-type]
+            query.order_by(col(CatalogueRecord.id)).limit(limit).offset(offset)
         ).all()
         items = [RecordOut.model_validate(r, from_attributes=True) for r in rows]
     return Page(items=items, total=total, limit=limit, offset=offset)
@@ -173,10 +175,14 @@ def exchange_records(engine: Engine, exchange_id: str) -> Iterator[bytes]:
     """Stream the exchange's records as MARC 21, oldest batch first, in file order."""
     with Session(engine) as session:
         result = session.execute(
-            select(CatalogueRecord.marc)
-            .join(MarcBatch, MarcBatch.id == CatalogueRecord.batch_id)  # type: ignore[arg-type]
-            .where(CatalogueRecord.exchange_id == exchange_id)
-            .order_by(MarcBatch.created_at, CatalogueRecord.batch_id, CatalogueRecord.position)
+            select(col(CatalogueRecord.marc))
+            .join(MarcBatch, col(MarcBatch.id) == col(CatalogueRecord.batch_id))
+            .where(col(CatalogueRecord.exchange_id) == exchange_id)
+            .order_by(
+                col(MarcBatch.created_at),
+                col(CatalogueRecord.batch_id),
+                col(CatalogueRecord.position),
+            )
             .execution_options(yield_per=500)
         )
         for (data,) in result:

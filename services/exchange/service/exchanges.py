@@ -11,8 +11,8 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Engine, delete, func, select
-from sqlmodel import Session
+from sqlalchemy import Engine, delete, func
+from sqlmodel import Session, col, select
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
@@ -98,18 +98,18 @@ def view(engine: Engine, home: str, caller: Caller, exchange_id: str) -> Exchang
         exchange, partner = visible(session, caller, exchange_id)
         lines = session.scalars(
             select(ExchangeLine)
-            .where(ExchangeLine.exchange_id == exchange_id)
-            .order_by(ExchangeLine.position)
+            .where(col(ExchangeLine.exchange_id) == exchange_id)
+            .order_by(col(ExchangeLine.position))
         ).all()
         events = session.scalars(
             select(ExchangeEvent)
-            .where(ExchangeEvent.exchange_id == exchange_id)
-            .order_by(ExchangeEvent.seq)
+            .where(col(ExchangeEvent.exchange_id) == exchange_id)
+            .order_by(col(ExchangeEvent.seq))
         ).all()
         batches = session.scalars(
-            select(MarcBatch.id)
-            .where(MarcBatch.exchange_id == exchange_id)
-            .order_by(MarcBatch.created_at)
+            select(col(MarcBatch.id))
+            .where(col(MarcBatch.exchange_id) == exchange_id)
+            .order_by(col(MarcBatch.created_at))
         ).all()
         return ExchangeOut(
             **_summary_fields(caller, home, exchange, partner),
@@ -136,20 +136,20 @@ def list_for(
     limit: int,
     offset: int,
 ) -> Page[ExchangeSummary]:
-    query = select(Exchange, Partner).join(Partner, Partner.id == Exchange.partner_id)  # type: ignore[arg-type]
+    query = select(Exchange, Partner).join(Partner, col(Partner.id) == col(Exchange.partner_id))
     if not caller.is_staff:
-        query = query.where(Exchange.partner_id == caller.partner_id)
+        query = query.where(col(Exchange.partner_id) == caller.partner_id)
     if state:
-        query = query.where(Exchange.state == state)
+        query = query.where(col(Exchange.state) == state)
     if partner:
-        query = query.where(Partner.code == partner)
+        query = query.where(col(Partner.code) == partner)
     if direction:
         stored = direction if caller.is_staff else _seen_direction(caller, direction)
-        query = query.where(Exchange.direction == stored)
+        query = query.where(col(Exchange.direction) == stored)
     with Session(engine) as session:
         total = session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
         rows = session.execute(
-            query.order_by(Exchange.created_at.desc(), Exchange.id)  # type: ignore[attr-defined]
+            query.order_by(col(Exchange.created_at).desc(), col(Exchange.id))
             .limit(limit)
             .offset(offset)
         ).all()
@@ -228,9 +228,9 @@ def _insert_proposal(engine: Engine, home: str, caller: Caller, body: ProposalIn
 
 def _delete_proposal(engine: Engine, exchange_id: str) -> None:
     with session_scope(engine) as session:
-        for table in (ExchangeEvent, ExchangeLine):
-            session.execute(delete(table).where(table.exchange_id == exchange_id))  # type: ignore[attr-defined]
-        session.execute(delete(Exchange).where(Exchange.id == exchange_id))  # type: ignore[arg-type]
+        session.execute(delete(ExchangeEvent).where(col(ExchangeEvent.exchange_id) == exchange_id))
+        session.execute(delete(ExchangeLine).where(col(ExchangeLine.exchange_id) == exchange_id))
+        session.execute(delete(Exchange).where(col(Exchange.id) == exchange_id))
 
 
 async def propose(ctx: Context, caller: Caller, body: ProposalIn) -> ExchangeOut:

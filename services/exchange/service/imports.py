@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Engine, delete, insert
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 import marc
 from services.exchange.db import session_scope
@@ -30,8 +30,6 @@ class BatchNotFound(LookupError):
     pass
 
 
-
-
 def import_batch(
     engine: Engine, batch_id: str, heartbeat: Callable[..., None] | None = None
 ) -> ImportBatchResult:
@@ -42,11 +40,11 @@ def import_batch(
         batch = session.get(MarcBatch, batch_id, with_for_update=True)
         if batch is None:
             raise BatchNotFound(f"MARC batch {batch_id} does not exist")
-        session.execute(delete(CatalogueRecord).where(CatalogueRecord.batch_id == batch_id))  # type: ignore[arg-type]
+        session.execute(delete(CatalogueRecord).where(col(CatalogueRecord.batch_id) == batch_id))
         rows: list[dict[str, Any]] = []
         now = datetime.now(UTC)
         try:
-            for item in marc.read_records(batch.stored_path, batch.format):  # type: ignore[arg-type]
+            for item in marc.read_records(batch.stored_path, _format(batch.format)):
                 total += 1
                 if isinstance(item, marc.RejectedRecord):
                     rejected.append(
@@ -102,6 +100,15 @@ def import_batch(
         rejected=len(rejected),
         error=error,
     )
+
+
+def _format(stored: str | None) -> marc.MarcFormat | None:
+    """The format detected at upload; None lets the reader detect it again."""
+    if stored == "marc21":
+        return "marc21"
+    if stored == "marcxml":
+        return "marcxml"
+    return None
 
 
 def _flush(session: Session, rows: list[dict[str, Any]]) -> int:

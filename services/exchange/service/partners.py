@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, func
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from services.exchange.db import session_scope
 from services.exchange.models import Partner
@@ -42,9 +42,11 @@ def create(engine: Engine, home_code: str, body: PartnerIn) -> PartnerCreated:
 def list_all(engine: Engine, limit: int, offset: int) -> Page[PartnerOut]:
     with Session(engine) as session:
         total = session.execute(select(func.count()).select_from(Partner)).scalar_one()
-        rows = session.scalars(select(Partner).order_by(Partner.code).limit(limit).offset(offset))
+        rows = session.scalars(
+            select(Partner).order_by(col(Partner.code)).limit(limit).offset(offset)
+        )
         return Page(items=[_out(p) for p in rows], total=total, limit=limit, offset=offset)
 
 
 def by_code(session: Session, code: str) -> Partner | None:
-    return session.scalars(select(Partner).where(Partner.code == code)).first()
+    return session.scalars(select(Partner).where(col(Partner.code) == code)).first()

@@ -5,8 +5,9 @@ from __future__ import annotations
 from dataclasses import asdict
 from datetime import date, datetime
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
+from sqlmodel import col, select
 
 from services.exchange.db import session_scope
 from services.exchange.models import Exchange, ExchangeEvent, ExchangeLine
@@ -18,8 +19,9 @@ def apply_step(engine: Engine, rec: StepRecord) -> bool:
     try:
         with session_scope(engine) as session:
             already = session.execute(
-                select(ExchangeEvent.id).where(
-                    ExchangeEvent.exchange_id == rec.exchange_id, ExchangeEvent.seq == rec.seq
+                select(col(ExchangeEvent.id)).where(
+                    col(ExchangeEvent.exchange_id) == rec.exchange_id,
+                    col(ExchangeEvent.seq) == rec.seq,
                 )
             ).first()
             if already is not None:
@@ -51,7 +53,7 @@ def apply_step(engine: Engine, rec: StepRecord) -> bool:
                 lines = {
                     line.id: line
                     for line in session.scalars(
-                        select(ExchangeLine).where(ExchangeLine.exchange_id == rec.exchange_id)
+                        select(ExchangeLine).where(col(ExchangeLine.exchange_id) == rec.exchange_id)
                     )
                 }
                 if rec.accepted is not None:
