@@ -169,3 +169,26 @@ async def test_lists_filter_and_partners_listed(stack: Stack) -> None:
     r = await http.get("/api/v1/partners", headers=staff)
     listed = {p["code"]: p for p in r.json()["items"]}
     assert partner["code"] in listed and "api_key" not in listed[partner["code"]]
+
+
+async def test_openapi_describes_the_whole_contract(stack: Stack) -> None:
+    r = await stack.http.get("/openapi.json")
+    assert r.status_code == 200
+    paths = r.json()["paths"]
+    expected = {
+        ("get", "/health"),
+        ("post", "/api/v1/partners"),
+        ("get", "/api/v1/partners"),
+        ("post", "/api/v1/exchanges"),
+        ("get", "/api/v1/exchanges"),
+        ("get", "/api/v1/exchanges/{exchange_id}"),
+        ("post", "/api/v1/exchanges/{exchange_id}/decision"),
+        ("post", "/api/v1/exchanges/{exchange_id}/shipment"),
+        ("post", "/api/v1/exchanges/{exchange_id}/receipt"),
+        ("post", "/api/v1/exchanges/{exchange_id}/marc"),
+        ("get", "/api/v1/exchanges/{exchange_id}/marc"),
+        ("get", "/api/v1/marc-batches/{batch_id}"),
+        ("get", "/api/v1/records"),
+    }
+    assert expected <= {(m, p) for p, ops in paths.items() for m in ops}
+    assert (await stack.http.get("/docs")).status_code == 200

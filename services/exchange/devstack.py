@@ -89,7 +89,11 @@ def run_dev(settings: Settings) -> int:
     engine.dispose()
 
     host = "127.0.0.1"
-    for port, what in ((settings.temporal_port, "Temporal"), (settings.port, "the API")):
+    external = settings.temporal_address
+    checks = [(settings.port, "the API")]
+    if not external:
+        checks.append((settings.temporal_port, "Temporal"))
+    for port, what in checks:
         if _port_open(host, port):
             raise SystemExit(f"port {port} for {what} is already in use: is another stack running?")
 
@@ -103,40 +107,31 @@ def run_dev(settings: Settings) -> int:
     signal.signal(signal.SIGINT, _on_signal)
     signal.signal(signal.SIGTERM, _on_signal)
 
+    temporal_address = external or f"{host}:{settings.temporal_port}"
     env = {
         **os.environ,
         "EXCHANGE_DATA_DIR": str(data_dir),
         "EXCHANGE_DATABASE_URL": settings.resolved_database_url,
-        "EXCHANGE_TEMPORAL_ADDRESS": f"{host}:{settings.temporal_port}",
+        "EXCHANGE_TEMPORAL_ADDRESS": temporal_address,
         "EXCHANGE_ADMIN_TOKEN": token,
         "EXCHANGE_SKIP_MIGRATIONS": "1",
     }
     temporal_log = (data_dir / "temporal.log").open("ab")
     try:
-        temporal = subprocess.Popen(
-            [
-                temporal_binary(),
-                "server",
-                "start-dev",
-                "--db-filename",
-                str(data_dir / "temporal.db"),
-                "--ip",
-                host,
-                "--port",
-                str(settings.temporal_port),
-                "--ui-port",
-                str(settings.temporal_ui_port),
-                "--namespace",
-                settings.temporal_namespace,
-                "--log-level",
-                "warn",
-            ],
-            stdout=temporal_log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        children.append(("temporal", temporal))
-        _wait_for(host, settings.temporal_port, temporal, "the Temporal dev server", 60)
+        if not external:
+            temporal = subprocess.Popen(
+                [
+                    temporal_binary(), "server", "start-dev",
+                    "--db-filename", str(data_dir / "temporal.db"),
+                    "--ip", host, "--port", str(settings.temporal_port),
+                    "--ui-port", str(settings.temporal_ui_port),
+                    "--namespace", settings.temporal_namespace,
+                    "--log-level", "warn",
+                ],
+                stdout=temporal_log, stderr=subprocess.STDOUT, start_new_session=True,
+            )  # fmt: skip
+            children.append(("temporal", temporal))
+            _wait_for(host, settings.temporal_port, temporal, "the Temporal dev server", 60)
         cli = [sys.executable, "-m", "services.exchange.cli"]
         worker = subprocess.Popen([*cli, "worker"], env=env, start_new_session=True)
         children.append(("worker", worker))
@@ -144,10 +139,15 @@ def run_dev(settings: Settings) -> int:
         children.append(("api", api))
         _wait_for(host, settings.port, api, "the API", 60)
 
+        temporal_line = (
+            f"{external}  (external, from EXCHANGE_TEMPORAL_ADDRESS)"
+            if external
+            else f"{temporal_address}  (web UI at http://{host}:{settings.temporal_ui_port})"
+        )
         print(
             "\nLibrary exchange is running:\n"
             f"  API          http://{host}:{settings.port}  (docs at /docs)\n"
-            f"  Temporal     {host}:{settings.temporal_port}  (web UI at http://{host}:{settings.temporal_ui_port})\n"
+            f"  Temporal     {temporal_line}\n"
             f"  Worker       task queue {settings.task_queue!r}\n"
             f"  Database     {settings.resolved_database_url}\n"
             f"  Data         {data_dir}  (Temporal log: temporal.log)\n",
