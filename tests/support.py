@@ -42,9 +42,25 @@ def bearer(key: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {key}"}
 
 
+AGREEMENT = {
+    "signed_on": "2024-01-15",
+    "valid_from": "2024-02-01",
+    "valid_to": "2035-12-31",
+    "programmes": ["material_exchange"],
+    "response_days": 30,
+    "receipt_days": 60,
+    "yearly_quota": 500,
+}
+
+
 async def register_partner(
-    http: httpx.AsyncClient, staff: dict[str, str], code: str | None = None, **fields: Any
+    http: httpx.AsyncClient,
+    staff: dict[str, str],
+    code: str | None = None,
+    agreement: dict[str, Any] | None = AGREEMENT,
+    **fields: Any,
 ) -> tuple[dict[str, Any], dict[str, str]]:
+    """A partner with its key and, unless ``agreement`` is None, a valid agreement."""
     code = code or f"P{uuid.uuid4().hex[:8].upper()}"
     body = {
         "code": code,
@@ -56,6 +72,9 @@ async def register_partner(
     r = await http.post("/api/v1/partners", json=body, headers=staff)
     assert r.status_code == 201, r.text
     partner = r.json()
+    if agreement is not None:
+        r = await http.post(f"/api/v1/partners/{code}/agreements", json=agreement, headers=staff)
+        assert r.status_code == 201, r.text
     return partner, bearer(partner["api_key"])
 
 

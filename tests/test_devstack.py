@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 
 from tests.conftest import free_port
-from tests.support import lines
+from tests.support import AGREEMENT, lines
 
 EXCHANGE = str(Path(sys.executable).parent / "exchange")
 
@@ -82,6 +82,8 @@ def test_dev_stack_starts_stops_and_keeps_exchanges(tmp_path: Path) -> None:
                 "marc_format": "rusmarc",
             }
             partner = http.post("/api/v1/partners", json=body, headers=staff).json()
+            r = http.post("/api/v1/partners/NLB/agreements", json=AGREEMENT, headers=staff)
+            assert r.status_code == 201, r.text
             key = {"Authorization": f"Bearer {partner['api_key']}"}
             exchange = http.post(
                 "/api/v1/exchanges", json={"partner": "NLB", "lines": lines(2)}, headers=staff

@@ -67,13 +67,35 @@ async def test_outgoing_exchange_from_proposal_to_completion(stack: Stack, tmp_p
         headers=partner_key,
     )
     assert r.status_code == 200, r.text
+    received = r.json()
+    # One copy of the second line is missing: a claim we must answer before the end.
+    assert received["state"] == "received"
+    assert [(c["kind"], c["copies"], c["state"]) for c in received["claims"]] == [
+        ("missing", 1, "open")
+    ]
+    claim_no = received["claims"][0]["claim_no"]
+    r = await http.post(
+        f"{url}/claims/{claim_no}/answer", json={"action": "write_off"}, headers=partner_key
+    )
+    assert r.status_code == 409, "only the sender answers claims"
+    r = await http.post(
+        f"{url}/claims/{claim_no}/answer",
+        json={"action": "write_off", "note": "last copy"},
+        headers=staff,
+    )
+    assert r.status_code == 200, r.text
     done = r.json()
     assert done["state"] == "completed"
+    assert done["claims"][0]["state"] == "written_off"
     assert [line["received"] for line in done["lines"]] == [2, 1, None]  # line 3 never accepted
-    steps = [h["step"] for h in done["history"]]
+    steps = [h["step"] for h in done["history"] if h["step"] != "notice"]
     assert steps[:4] == ["propose", "accept", "ship", "marc_uploaded"]
-    assert steps[-2:] == ["receive", "complete"]
-    assert done["history"][1]["actor"] == partner["code"]
+    assert steps[-3:] == ["receive", "claim_answer", "complete"]
+    accept = next(h for h in done["history"] if h["step"] == "accept")
+    assert accept["actor"] == partner["code"]
+    notices = [h["note"] for h in done["history"] if h["step"] == "notice"]
+    assert any(n.startswith("proposal sent to") for n in notices)
+    assert any(n.startswith("marc_ready sent to") for n in notices)
 
     r = await http.get(f"{url}/marc", headers=partner_key)
     assert r.status_code == 200
@@ -129,7 +151,7 @@ async def test_incoming_exchange_ends_catalogued(stack: Stack, tmp_path: Path) -
     )
     assert r.status_code == 200, r.text
     done = await wait_for(http, url, staff, "state", {"completed"})
-    steps = [h["step"] for h in done["history"]]
+    steps = [h["step"] for h in done["history"] if h["step"] != "notice"]
     assert "catalogue" in steps and steps[-1] == "complete"
 
     r = await http.get("/api/v1/records", params={"q": "Buku nomor"}, headers=staff)

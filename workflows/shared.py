@@ -18,13 +18,27 @@ SHIPPED = "shipped"
 RECEIVED = "received"
 CATALOGUED = "catalogued"
 COMPLETED = "completed"
-FINAL_STATES = frozenset({DECLINED, COMPLETED})
+EXPIRED = "expired"
+CANCELLED = "cancelled"
+LOST = "lost"
+FINAL_STATES = frozenset({DECLINED, COMPLETED, EXPIRED, CANCELLED, LOST})
+
+# Claims: what a receipt or an overdue parcel raises, and how each is settled.
+CLAIM_OVERDUE = "overdue"
+CLAIM_MISSING = "missing"
+CLAIM_DAMAGED = "damaged"
+CLAIM_OPEN = "open"
+CLAIM_RESENT = "resent"
+CLAIM_WRITTEN_OFF = "written_off"
+CLAIM_RESOLVED = "resolved"
+CLAIM_SETTLED = frozenset({CLAIM_WRITTEN_OFF, CLAIM_RESOLVED})
 
 # ApplicationError types the API turns into problem responses.
 ERR_INVALID_TRANSITION = "InvalidTransition"
 ERR_NOT_ALLOWED = "NotAllowed"
 ERR_INVALID_REQUEST = "InvalidRequest"
 ERR_NOT_FOUND = "NotFound"
+ERR_INSUFFICIENT_COPIES = "InsufficientCopies"
 
 
 def workflow_id(exchange_id: str) -> str:
@@ -46,6 +60,44 @@ class LineOffer:
 
 
 @dataclass
+class Deadlines:
+    """Days that drive the exchange's durable timers, fixed when it is proposed."""
+
+    respond_by: str | None = None
+    reminder_days: int = 3
+    receipt_days: int = 60
+    claim_interval_days: int = 14
+
+
+@dataclass
+class ClaimState:
+    claim_no: str
+    kind: str
+    state: str
+    line_id: str | None = None
+    copies: int = 0
+    note: str | None = None
+
+
+@dataclass
+class ExchangeSnapshot:
+    """Everything a run carries into the next one when it continues as new."""
+
+    state: str
+    seq: int
+    offered: list[LineOffer]
+    accepted: list[LineQuantity]
+    claims: list[ClaimState]
+    batches: list[str]
+    batch_uploaders: list[str]
+    records_imported: int
+    reminder_due: bool
+    overdue_claims: int
+    shipped_at: str | None
+    last_claim_at: str | None
+
+
+@dataclass
 class ExchangeInput:
     exchange_id: str
     sender: str
@@ -53,6 +105,9 @@ class ExchangeInput:
     home: str
     lines: list[LineOffer]
     next_seq: int = 2
+    partner: str = ""
+    deadlines: Deadlines | None = None
+    snapshot: ExchangeSnapshot | None = None
 
 
 @dataclass
@@ -98,6 +153,82 @@ class AttachMarcInput:
 
 
 @dataclass
+class LineSpec:
+    title: str
+    quantity: int
+    isbn: str | None = None
+    issn: str | None = None
+    author: str | None = None
+    year: int | None = None
+    record_id: int | None = None
+    unit_value: str | None = None
+    currency: str | None = None
+
+
+@dataclass
+class ReviseInput:
+    actor: Actor
+    lines: list[LineSpec]
+
+
+@dataclass
+class CancelInput:
+    actor: Actor
+    reason: str
+
+
+@dataclass
+class LostInput:
+    actor: Actor
+    note: str | None = None
+
+
+@dataclass
+class ClaimAnswerInput:
+    actor: Actor
+    claim_no: str
+    action: str
+    note: str | None = None
+
+
+@dataclass
+class ClaimConfirmInput:
+    actor: Actor
+    claim_no: str
+    note: str | None = None
+
+
+@dataclass
+class RevisionRecord:
+    exchange_id: str
+    seq: int
+    actor: str
+    at: str
+    lines: list[LineSpec]
+
+
+@dataclass
+class RevisionResult:
+    lines: list[LineOffer]
+
+
+@dataclass
+class NoticeInput:
+    exchange_id: str
+    seq: int
+    party: str
+    event: str
+    at: str
+    note: str | None = None
+
+
+@dataclass
+class NoticeRecorded:
+    seq: int
+    written: bool
+
+
+@dataclass
 class ExchangeStatus:
     exchange_id: str
     state: str
@@ -127,6 +258,9 @@ class StepRecord:
     shipment: ShipmentDetails | None = None
     received: list[ReceivedLine] | None = None
     received_on: str | None = None
+    claims: list[ClaimState] | None = None
+    cancel_reason: str | None = None
+    completed_on: str | None = None
 
 
 @dataclass

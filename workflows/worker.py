@@ -30,7 +30,12 @@ def build_worker(
         client,
         task_queue=task_queue,
         workflows=[ExchangeWorkflow],
-        activities=[activities.record_step, activities.import_marc_batch],
+        activities=[
+            activities.record_step,
+            activities.revise_lines,
+            activities.notify,
+            activities.import_marc_batch,
+        ],
         activity_executor=executor,
         max_concurrent_activities=8,
         graceful_shutdown_timeout=GRACEFUL_SHUTDOWN,

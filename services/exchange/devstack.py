@@ -121,15 +121,26 @@ def run_dev(settings: Settings) -> int:
         if not external:
             temporal = subprocess.Popen(
                 [
-                    temporal_binary(), "server", "start-dev",
-                    "--db-filename", str(data_dir / "temporal.db"),
-                    "--ip", host, "--port", str(settings.temporal_port),
-                    "--ui-port", str(settings.temporal_ui_port),
-                    "--namespace", settings.temporal_namespace,
-                    "--log-level", "warn",
+                    temporal_binary(),
+                    "server",
+                    "start-dev",
+                    "--db-filename",
+                    str(data_dir / "temporal.db"),
+                    "--ip",
+                    host,
+                    "--port",
+                    str(settings.temporal_port),
+                    "--ui-port",
+                    str(settings.temporal_ui_port),
+                    "--namespace",
+                    settings.temporal_namespace,
+                    "--log-level",
+                    "warn",
                 ],
-                stdout=temporal_log, stderr=subprocess.STDOUT, start_new_session=True,
-            )  # fmt: skip
+                stdout=temporal_log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
             children.append(("temporal", temporal))
             _wait_for(host, settings.temporal_port, temporal, "the Temporal dev server", 60)
         cli = [sys.executable, "-m", "services.exchange.cli"]

@@ -7,9 +7,10 @@ for listing and search; the workflow stays the authority on what may happen next
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, Column, DateTime, LargeBinary, UniqueConstraint
+from sqlalchemy import JSON, Column, DateTime, LargeBinary, Numeric, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -54,6 +55,9 @@ class Exchange(SQLModel, table=True):
     decline_reason: str | None = None
     shipment: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     received_on: date | None = None
+    cancel_reason: str | None = None
+    completed_on: date | None = None
+    receipt_days: int | None = None
     created_by: str = Field(max_length=64)
     created_at: datetime = Field(
         default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
@@ -76,6 +80,10 @@ class ExchangeLine(SQLModel, table=True):
     year: int | None = None
     record_id: int | None = None
     quantity: int
+    unit_value: Decimal | None = Field(
+        default=None, sa_column=Column(Numeric(12, 2), nullable=True)
+    )
+    currency: str | None = Field(default=None, max_length=3)
     accepted_quantity: int | None = None
     received: int | None = None
     damaged: int | None = None
@@ -135,6 +143,117 @@ class CatalogueRecord(SQLModel, table=True):
     author: str | None = None
     year: str | None = Field(default=None, max_length=8)
     marc: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    created_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
+    )
+
+
+class Agreement(SQLModel, table=True):
+    """A memorandum of understanding: exchanges with a partner need one valid on the day."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    partner_id: int = Field(foreign_key="partner.id", index=True)
+    signed_on: date
+    valid_from: date
+    valid_to: date
+    programmes: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    response_days: int
+    receipt_days: int
+    yearly_quota: int | None = None
+    created_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
+    )
+
+
+class FundItem(SQLModel, table=True):
+    """A deposited publication; copies beyond those retained form the exchange fund.
+
+    The counters change only through conditional UPDATEs (see ``service/fund.py``), so two
+    proposals can never reserve the same copy, whatever the database.
+    """
+
+    __tablename__ = "fund_item"
+
+    id: int | None = Field(default=None, primary_key=True)
+    title: str = Field(max_length=1000)
+    isbn: str | None = Field(default=None, max_length=32, index=True)
+    issn: str | None = Field(default=None, max_length=16, index=True)
+    control_number: str | None = Field(default=None, max_length=64, index=True)
+    author: str | None = Field(default=None, max_length=500)
+    publisher: str | None = Field(default=None, max_length=500)
+    year: int | None = None
+    marc: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
+    copies_received: int = 0
+    copies_retained: int = 0
+    copies_reserved: int = 0
+    copies_shipped: int = 0
+    created_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
+    )
+    updated_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
+    )
+
+
+class Reservation(SQLModel, table=True):
+    """Copies of a fund item held for one line of an outgoing proposal."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    fund_item_id: int = Field(foreign_key="fund_item.id", index=True)
+    exchange_id: str = Field(foreign_key="exchange.id", index=True)
+    line_id: str = Field(max_length=36, index=True)
+    copies: int
+    state: str = Field(max_length=16)  # held, released, consumed
+
+
+class Claim(SQLModel, table=True):
+    """A discrepancy the sender must answer: an overdue parcel, or copies missing or damaged."""
+
+    __table_args__ = (UniqueConstraint("exchange_id", "claim_no", name="uq_claim_no"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    exchange_id: str = Field(foreign_key="exchange.id", index=True)
+    claim_no: str = Field(max_length=16)
+    kind: str = Field(max_length=16)  # overdue, missing, damaged
+    line_id: str | None = Field(default=None, max_length=36)
+    copies: int = 0
+    state: str = Field(max_length=16)  # open, resent, written_off, resolved
+    note: str | None = None
+    raised_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    settled_at: datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
+    )
+
+
+class Notice(SQLModel, table=True):
+    """A notification to one side of an exchange; delivery to partners builds on this table."""
+
+    __table_args__ = (UniqueConstraint("exchange_id", "seq", name="uq_notice_seq"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    exchange_id: str = Field(foreign_key="exchange.id", index=True)
+    seq: int
+    party: str = Field(max_length=32)
+    event: str = Field(max_length=32)
+    note: str | None = None
+    created_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+class LedgerEntry(SQLModel, table=True):
+    """What a completed exchange moved, per partner and year: the basis of the balance."""
+
+    __tablename__ = "ledger_entry"
+    __table_args__ = (UniqueConstraint("exchange_id", "currency", name="uq_ledger_exchange"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    exchange_id: str = Field(foreign_key="exchange.id", index=True)
+    partner_id: int = Field(foreign_key="partner.id", index=True)
+    year: int = Field(index=True)
+    direction: str = Field(max_length=16)
+    titles: int
+    copies: int
+    currency: str = Field(default="", max_length=3)
+    value: Decimal | None = Field(default=None, sa_column=Column(Numeric(14, 2), nullable=True))
     created_at: datetime = Field(
         default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
     )

@@ -7,6 +7,7 @@ Request models forbid unknown fields, so a client cannot slip in what the server
 from __future__ import annotations
 
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Annotated, Generic, Literal, TypeVar
 
 from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, StringConstraints
@@ -82,8 +83,15 @@ class LineIn(_In):
     issn: Annotated[str, StringConstraints(max_length=16)] | None = None
     author: Annotated[str, StringConstraints(max_length=500)] | None = None
     year: Annotated[int, Field(ge=1400, le=2200)] | None = None
-    record_id: int | None = None
+    record_id: int | None = Field(
+        default=None,
+        description="A fund item (from GET /api/v1/fund) whose copies this line offers",
+    )
     quantity: Annotated[int, Field(ge=1, le=10_000)]
+    unit_value: Annotated[Decimal, Field(ge=0, max_digits=12, decimal_places=2)] | None = Field(
+        default=None, description="Declared value of one copy, for the ledger"
+    )
+    currency: Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")] | None = None
 
 
 class ProposalIn(_In):
@@ -194,6 +202,8 @@ class LineOut(BaseModel):
     year: int | None
     record_id: int | None
     quantity: int
+    unit_value: Decimal | None
+    currency: str | None
     accepted_quantity: int | None
     received: int | None
     damaged: int | None
@@ -231,13 +241,171 @@ class ExchangeSummary(BaseModel):
     updated_at: datetime
 
 
+class ClaimOut(BaseModel):
+    claim_no: str
+    kind: Literal["overdue", "missing", "damaged"]
+    line_id: str | None
+    copies: int
+    state: Literal["open", "resent", "written_off", "resolved"]
+    note: str | None
+    raised_at: datetime
+    settled_at: datetime | None
+
+
 class ExchangeOut(ExchangeSummary):
     lines: list[LineOut]
     decline_reason: str | None
+    cancel_reason: str | None
     shipment: ShipmentOut | None
+    receipt_due: date | None = Field(description="When receipt is expected, once shipped")
     received_on: date | None
+    completed_on: date | None
+    claims: list[ClaimOut]
     history: list[HistoryOut]
     marc_batches: list[str]
+
+
+class RevisionIn(_In):
+    lines: Annotated[list[LineIn], Field(min_length=1, max_length=1000)]
+
+
+class CancelIn(_In):
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"reason": "Budget year closed"}]}
+    )
+
+    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
+
+
+class LostIn(_In):
+    note: Annotated[str, StringConstraints(max_length=2000)] | None = None
+
+
+class ClaimAnswerIn(_In):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"action": "resend", "note": "Sent again by EMS"}]},
+    )
+
+    action: Literal["resend", "write_off"]
+    note: Annotated[str, StringConstraints(max_length=2000)] | None = None
+
+
+class ClaimConfirmIn(_In):
+    note: Annotated[str, StringConstraints(max_length=2000)] | None = None
+
+
+# --- agreements, fund, balance -------------------------------------------------------------
+
+
+class AgreementIn(_In):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "signed_on": "2025-03-14",
+                    "valid_from": "2025-04-01",
+                    "valid_to": "2030-03-31",
+                    "programmes": ["material_exchange"],
+                    "response_days": 30,
+                    "receipt_days": 60,
+                    "yearly_quota": 500,
+                }
+            ]
+        },
+    )
+
+    signed_on: date
+    valid_from: date
+    valid_to: date
+    programmes: Annotated[
+        list[Literal["material_exchange", "digital_exchange"]], Field(min_length=1)
+    ]
+    response_days: Annotated[int, Field(ge=1, le=365)] = 30
+    receipt_days: Annotated[int, Field(ge=1, le=365)] = 60
+    yearly_quota: Annotated[int, Field(ge=1)] | None = Field(
+        default=None, description="Copies a year, each way"
+    )
+
+
+class AgreementOut(BaseModel):
+    id: int
+    partner: str
+    signed_on: date
+    valid_from: date
+    valid_to: date
+    programmes: list[str]
+    response_days: int
+    receipt_days: int
+    yearly_quota: int | None
+    valid_today: bool
+
+
+class DepositIn(_In):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "title": "Sejarah Nasional Indonesia",
+                    "isbn": "978-979-407-408-0",
+                    "author": "Poesponegoro, Marwati Djoened",
+                    "publisher": "Balai Pustaka",
+                    "year": 2010,
+                    "copies": 5,
+                }
+            ]
+        },
+    )
+
+    title: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000)]
+    isbn: Annotated[str, StringConstraints(max_length=32)] | None = None
+    issn: Annotated[str, StringConstraints(max_length=16)] | None = None
+    control_number: Annotated[str, StringConstraints(max_length=64)] | None = None
+    author: Annotated[str, StringConstraints(max_length=500)] | None = None
+    publisher: Annotated[str, StringConstraints(max_length=500)] | None = None
+    year: Annotated[int, Field(ge=1400, le=2200)] | None = None
+    copies: Annotated[int, Field(ge=1, le=100_000)]
+
+
+class FundItemOut(BaseModel):
+    id: int
+    title: str
+    isbn: str | None
+    issn: str | None
+    control_number: str | None
+    author: str | None
+    publisher: str | None
+    year: int | None
+    copies_received: int
+    copies_retained: int
+    copies_reserved: int
+    copies_shipped: int
+    copies_available: int
+
+
+class Flow(BaseModel):
+    exchanges: int
+    titles: int
+    copies: int
+    value: dict[str, Decimal] = Field(description="Declared value per currency")
+
+
+class QuotaOut(BaseModel):
+    yearly: int | None
+    sent: int
+    received: int
+
+
+class BalanceOut(BaseModel):
+    partner: str
+    year: int
+    sent: Flow
+    received: Flow
+    balance_copies: int = Field(description="Copies sent minus copies received")
+    balance_titles: int
+    quota: QuotaOut
 
 
 # --- MARC --------------------------------------------------------------------------------

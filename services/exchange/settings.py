@@ -27,6 +27,9 @@ class Settings(BaseSettings):
     home_code: str = "HOME"
     home_name: str = "Home library"
     max_upload_bytes: int = 200 * 1024 * 1024
+    retention_copies: int = Field(default=2, ge=0)
+    reminder_days_before: int = Field(default=3, ge=0)
+    claim_interval_days: int = Field(default=14, ge=1)
     temporal_port: int = 7233
     temporal_ui_port: int = 8233
 

@@ -3,19 +3,29 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, File, Query, UploadFile, status
+from fastapi import APIRouter, File, Query, Response, UploadFile, status
 from fastapi.responses import StreamingResponse
 
 import marc
 from services.exchange.deps import CallerDep, ContextDep, StaffDep
 from services.exchange.schemas import (
+    AgreementIn,
+    AgreementOut,
+    BalanceOut,
     BatchAccepted,
     BatchOut,
+    CancelIn,
+    ClaimAnswerIn,
+    ClaimConfirmIn,
     DecisionIn,
+    DepositIn,
     ExchangeOut,
     ExchangeSummary,
+    FundItemOut,
+    LostIn,
     Page,
     PartnerCreated,
     PartnerIn,
@@ -23,9 +33,10 @@ from services.exchange.schemas import (
     ProposalIn,
     ReceiptIn,
     RecordOut,
+    RevisionIn,
     ShipmentIn,
 )
-from services.exchange.service import cataloguing, exchanges, partners
+from services.exchange.service import agreements, cataloguing, exchanges, fund, partners, reports
 
 router = APIRouter(prefix="/api/v1")
 
@@ -60,6 +71,77 @@ def list_partners(
     ctx: ContextDep, _: StaffDep, limit: Limit = 100, offset: Offset = 0
 ) -> Page[PartnerOut]:
     return partners.list_all(ctx.engine, limit, offset)
+
+
+@router.post(
+    "/partners/{code}/agreements",
+    status_code=status.HTTP_201_CREATED,
+    tags=["partners"],
+    responses=_PROBLEMS,
+)
+def create_agreement(
+    code: str, body: AgreementIn, ctx: ContextDep, caller: StaffDep
+) -> AgreementOut:
+    """Record a memorandum of understanding; exchanges need one valid on the day."""
+    return agreements.create(ctx.engine, caller, code, body)
+
+
+@router.get("/partners/{code}/agreements", tags=["partners"], responses=_PROBLEMS)
+def list_agreements(code: str, ctx: ContextDep, caller: CallerDep) -> list[AgreementOut]:
+    return agreements.list_for(ctx.engine, caller, code)
+
+
+@router.get("/partners/{code}/balance", tags=["partners"], responses=_PROBLEMS)
+def balance(
+    code: str,
+    ctx: ContextDep,
+    caller: CallerDep,
+    year: Annotated[int | None, Query(ge=1900, le=2200)] = None,
+) -> BalanceOut:
+    """Copies and titles sent and received in a year (default: this year), and the quota used."""
+    return reports.balance(ctx.engine, caller, code, year or datetime.now(UTC).year)
+
+
+@router.post("/deposits", tags=["fund"], responses=_PROBLEMS)
+def deposit(body: DepositIn, ctx: ContextDep, _: StaffDep, response: Response) -> FundItemOut:
+    """Register deposited copies: 201 for a new publication, 200 when added to an existing one."""
+    item, created = fund.deposit(ctx.engine, body, ctx.settings.retention_copies)
+    response.status_code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
+    return item
+
+
+@router.get("/fund", tags=["fund"], responses=_PROBLEMS)
+def list_fund(
+    ctx: ContextDep,
+    _: StaffDep,
+    q: Annotated[str | None, Query(description="Words in the title or author")] = None,
+    isbn: str | None = None,
+    available_only: bool = True,
+    limit: Limit = 100,
+    offset: Offset = 0,
+) -> Page[FundItemOut]:
+    """What can be offered: deposited copies beyond those retained and not yet reserved."""
+    return fund.list_fund(
+        ctx.engine, q=q, isbn=isbn, available_only=available_only, limit=limit, offset=offset
+    )
+
+
+@router.get(
+    "/reports/exchanges.csv",
+    tags=["reports"],
+    responses={200: {"content": {"text/csv": {}}}, **_PROBLEMS},
+    response_class=StreamingResponse,
+)
+def exchanges_report(
+    ctx: ContextDep, _: StaffDep, year: Annotated[int | None, Query(ge=1900, le=2200)] = None
+) -> StreamingResponse:
+    """One row per exchange line of the exchanges proposed in the year, for the annual report."""
+    year = year or datetime.now(UTC).year
+    return StreamingResponse(
+        reports.exchanges_csv(ctx.engine, year),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="exchanges-{year}.csv"'},
+    )
 
 
 @router.post(
@@ -119,6 +201,50 @@ async def receive(
 ) -> ExchangeOut:
     """The recipient records what arrived; lines not listed count as not received."""
     return await exchanges.receive(ctx, caller, exchange_id, body)
+
+
+@router.post("/exchanges/{exchange_id}/revision", tags=["exchanges"], responses=_PROBLEMS)
+async def revise(
+    exchange_id: str, body: RevisionIn, ctx: ContextDep, caller: CallerDep
+) -> ExchangeOut:
+    """The sender replaces the offered lines while the proposal is undecided."""
+    return await exchanges.revise(ctx, caller, exchange_id, body)
+
+
+@router.post("/exchanges/{exchange_id}/cancel", tags=["exchanges"], responses=_PROBLEMS)
+async def cancel(
+    exchange_id: str, body: CancelIn, ctx: ContextDep, caller: CallerDep
+) -> ExchangeOut:
+    """Either side cancels before shipment; reserved copies go back to the fund."""
+    return await exchanges.cancel(ctx, caller, exchange_id, body)
+
+
+@router.post("/exchanges/{exchange_id}/lost", tags=["exchanges"], responses=_PROBLEMS)
+async def mark_lost(
+    exchange_id: str, body: LostIn, ctx: ContextDep, caller: CallerDep
+) -> ExchangeOut:
+    """The sender marks a shipment lost after two claims for an overdue receipt."""
+    return await exchanges.mark_lost(ctx, caller, exchange_id, body)
+
+
+@router.post(
+    "/exchanges/{exchange_id}/claims/{claim_no}/answer", tags=["exchanges"], responses=_PROBLEMS
+)
+async def answer_claim(
+    exchange_id: str, claim_no: str, body: ClaimAnswerIn, ctx: ContextDep, caller: CallerDep
+) -> ExchangeOut:
+    """The sender answers a claim for missing or damaged copies: resend or write off."""
+    return await exchanges.answer_claim(ctx, caller, exchange_id, claim_no, body)
+
+
+@router.post(
+    "/exchanges/{exchange_id}/claims/{claim_no}/confirm", tags=["exchanges"], responses=_PROBLEMS
+)
+async def confirm_claim(
+    exchange_id: str, claim_no: str, body: ClaimConfirmIn, ctx: ContextDep, caller: CallerDep
+) -> ExchangeOut:
+    """The recipient confirms that resent copies arrived, which settles the claim."""
+    return await exchanges.confirm_claim(ctx, caller, exchange_id, claim_no, body)
 
 
 @router.post(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from services.exchange.models import Exchange, Partner
 from services.exchange.problems import not_found
@@ -24,3 +24,10 @@ def visible(session: Session, caller: Caller, exchange_id: str) -> tuple[Exchang
 def aware(value: datetime) -> datetime:
     """SQLite hands back naive datetimes; everything stored is UTC."""
     return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def visible_partner(session: Session, caller: Caller, code: str) -> Partner:
+    partner = session.scalars(select(Partner).where(col(Partner.code) == code)).first()
+    if partner is None or (not caller.is_staff and partner.id != caller.partner_id):
+        raise not_found(f"partner {code}")
+    return partner

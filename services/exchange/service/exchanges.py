@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Engine, delete, func
@@ -18,38 +18,62 @@ from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
 from services.exchange.db import session_scope
-from services.exchange.models import Exchange, ExchangeEvent, ExchangeLine, MarcBatch, Partner
+from services.exchange.models import (
+    Claim,
+    Exchange,
+    ExchangeEvent,
+    ExchangeLine,
+    MarcBatch,
+    Partner,
+    Reservation,
+)
 from services.exchange.problems import Problem
 from services.exchange.schemas import (
+    CancelIn,
+    ClaimAnswerIn,
+    ClaimConfirmIn,
+    ClaimOut,
     DecisionIn,
     ExchangeOut,
     ExchangeSummary,
     HistoryOut,
+    LineIn,
     LineOut,
+    LostIn,
     Page,
     ProposalIn,
     ReceiptIn,
+    RevisionIn,
     ShipmentIn,
     ShipmentOut,
 )
-from services.exchange.service import partners
+from services.exchange.service import agreements, fund, partners
 from services.exchange.service.access import aware, visible
 from services.exchange.service.context import Context
 from services.exchange.service.keys import Caller
+from services.exchange.settings import Settings
 from workflows.exchange import ExchangeWorkflow
 from workflows.shared import (
+    ERR_INSUFFICIENT_COPIES,
     ERR_INVALID_REQUEST,
     ERR_INVALID_TRANSITION,
     ERR_NOT_ALLOWED,
     PROPOSED,
     Actor,
     AttachMarcInput,
+    CancelInput,
+    ClaimAnswerInput,
+    ClaimConfirmInput,
+    Deadlines,
     DecisionInput,
     ExchangeInput,
     LineOffer,
     LineQuantity,
+    LineSpec,
+    LostInput,
     ReceiptInput,
     ReceivedLine,
+    ReviseInput,
     ShipmentInput,
     workflow_id,
 )
@@ -106,17 +130,38 @@ def view(engine: Engine, home: str, caller: Caller, exchange_id: str) -> Exchang
             .where(col(ExchangeEvent.exchange_id) == exchange_id)
             .order_by(col(ExchangeEvent.seq))
         ).all()
+        claims = session.scalars(
+            select(Claim).where(col(Claim.exchange_id) == exchange_id).order_by(col(Claim.id))
+        ).all()
         batches = session.scalars(
             select(col(MarcBatch.id))
             .where(col(MarcBatch.exchange_id) == exchange_id)
             .order_by(col(MarcBatch.created_at))
         ).all()
+        shipment = ShipmentOut.model_validate(exchange.shipment) if exchange.shipment else None
         return ExchangeOut(
             **_summary_fields(caller, home, exchange, partner),
             lines=[LineOut.model_validate(line, from_attributes=True) for line in lines],
             decline_reason=exchange.decline_reason,
-            shipment=ShipmentOut.model_validate(exchange.shipment) if exchange.shipment else None,
+            cancel_reason=exchange.cancel_reason,
+            shipment=shipment,
+            receipt_due=(
+                shipment.shipped_on + timedelta(days=exchange.receipt_days)
+                if shipment and exchange.receipt_days
+                else None
+            ),
             received_on=exchange.received_on,
+            completed_on=exchange.completed_on,
+            claims=[
+                ClaimOut.model_validate(
+                    {
+                        **c.model_dump(),
+                        "raised_at": aware(c.raised_at),
+                        "settled_at": aware(c.settled_at) if c.settled_at else None,
+                    }
+                )
+                for c in claims
+            ],
             history=[
                 HistoryOut(at=aware(e.at), actor=e.actor, step=e.step, state=e.state, note=e.note)
                 for e in events
@@ -162,7 +207,10 @@ def list_for(
 # --- proposing ---------------------------------------------------------------------------
 
 
-def _insert_proposal(engine: Engine, home: str, caller: Caller, body: ProposalIn) -> ExchangeInput:
+def _insert_proposal(
+    engine: Engine, settings: Settings, caller: Caller, body: ProposalIn
+) -> ExchangeInput:
+    home = settings.home_code
     with session_scope(engine) as session:
         if caller.is_staff:
             if not body.partner:
@@ -183,18 +231,31 @@ def _insert_proposal(engine: Engine, home: str, caller: Caller, body: ProposalIn
             direction = INCOMING
         assert partner.id is not None
         now = datetime.now(UTC)
+        agreement = agreements.valid_on(session, partner.id, now.date())
+        if agreement is None:
+            raise Problem(
+                409,
+                "no-agreement",
+                f"there is no material-exchange agreement with {partner.code} valid on "
+                f"{now.date().isoformat()}",
+            )
+        respond_by = body.respond_by or now.date() + timedelta(days=agreement.response_days)
+        if respond_by < now.date():
+            raise Problem(422, "validation-error", "respond_by: the date has already passed")
         exchange = Exchange(
             id=str(uuid.uuid4()),
             partner_id=partner.id,
             direction=direction,
             state=PROPOSED,
-            respond_by=body.respond_by,
+            respond_by=respond_by,
+            receipt_days=agreement.receipt_days,
             created_by=caller.actor,
             created_at=now,
             updated_at=now,
         )
         session.add(exchange)
         offers: list[LineOffer] = []
+        wanted: list[fund.Wanted] = []
         for position, line in enumerate(body.lines, start=1):
             row = ExchangeLine(
                 id=str(uuid.uuid4()),
@@ -204,6 +265,10 @@ def _insert_proposal(engine: Engine, home: str, caller: Caller, body: ProposalIn
             )
             session.add(row)
             offers.append(LineOffer(line_id=row.id, quantity=line.quantity))
+            if line.record_id is not None and direction == OUTGOING:
+                wanted.append(fund.Wanted(row.id, position, line.record_id, line.quantity))
+        session.flush()
+        _reserve(session, exchange.id, wanted)
         session.add(
             ExchangeEvent(
                 exchange_id=exchange.id,
@@ -223,11 +288,28 @@ def _insert_proposal(engine: Engine, home: str, caller: Caller, body: ProposalIn
             home=home,
             lines=offers,
             next_seq=2,
+            partner=partner.code,
+            deadlines=Deadlines(
+                respond_by=respond_by.isoformat(),
+                reminder_days=settings.reminder_days_before,
+                receipt_days=agreement.receipt_days,
+                claim_interval_days=settings.claim_interval_days,
+            ),
         )
+
+
+def _reserve(session: Session, exchange_id: str, wanted: list[fund.Wanted]) -> None:
+    try:
+        fund.reserve(session, exchange_id, wanted)
+    except fund.FundError as exc:
+        status = 409 if exc.kind == "insufficient-copies" else 422
+        raise Problem(status, exc.kind, str(exc)) from None
 
 
 def _delete_proposal(engine: Engine, exchange_id: str) -> None:
     with session_scope(engine) as session:
+        fund.release(session, exchange_id)
+        session.execute(delete(Reservation).where(col(Reservation.exchange_id) == exchange_id))
         session.execute(delete(ExchangeEvent).where(col(ExchangeEvent.exchange_id) == exchange_id))
         session.execute(delete(ExchangeLine).where(col(ExchangeLine.exchange_id) == exchange_id))
         session.execute(delete(Exchange).where(col(Exchange.id) == exchange_id))
@@ -235,7 +317,7 @@ def _delete_proposal(engine: Engine, exchange_id: str) -> None:
 
 async def propose(ctx: Context, caller: Caller, body: ProposalIn) -> ExchangeOut:
     home = ctx.settings.home_code
-    inp = await asyncio.to_thread(_insert_proposal, ctx.engine, home, caller, body)
+    inp = await asyncio.to_thread(_insert_proposal, ctx.engine, ctx.settings, caller, body)
     try:
         await ctx.temporal.start_workflow(
             ExchangeWorkflow.run,
@@ -257,6 +339,7 @@ _STATUS_BY_ERROR = {
     ERR_INVALID_TRANSITION: (409, "invalid-transition"),
     ERR_NOT_ALLOWED: (409, "not-your-turn"),
     ERR_INVALID_REQUEST: (422, "invalid-step"),
+    ERR_INSUFFICIENT_COPIES: (409, "insufficient-copies"),
 }
 
 
@@ -324,3 +407,48 @@ async def receive(ctx: Context, caller: Caller, exchange_id: str, body: ReceiptI
 async def attach_marc(ctx: Context, caller: Caller, exchange_id: str, batch_id: str) -> None:
     arg = AttachMarcInput(actor=actor_of(caller), batch_id=batch_id)
     await _update(ctx, caller, exchange_id, ExchangeWorkflow.attach_marc, arg)
+
+
+def _spec(line: LineIn) -> LineSpec:
+    return LineSpec(
+        title=line.title,
+        quantity=line.quantity,
+        isbn=line.isbn,
+        issn=line.issn,
+        author=line.author,
+        year=line.year,
+        record_id=line.record_id,
+        unit_value=str(line.unit_value) if line.unit_value is not None else None,
+        currency=line.currency,
+    )
+
+
+async def revise(ctx: Context, caller: Caller, exchange_id: str, body: RevisionIn) -> ExchangeOut:
+    arg = ReviseInput(actor=actor_of(caller), lines=[_spec(line) for line in body.lines])
+    return await _step(ctx, caller, exchange_id, ExchangeWorkflow.revise, arg)
+
+
+async def cancel(ctx: Context, caller: Caller, exchange_id: str, body: CancelIn) -> ExchangeOut:
+    arg = CancelInput(actor=actor_of(caller), reason=body.reason)
+    return await _step(ctx, caller, exchange_id, ExchangeWorkflow.cancel, arg)
+
+
+async def mark_lost(ctx: Context, caller: Caller, exchange_id: str, body: LostIn) -> ExchangeOut:
+    arg = LostInput(actor=actor_of(caller), note=body.note)
+    return await _step(ctx, caller, exchange_id, ExchangeWorkflow.mark_lost, arg)
+
+
+async def answer_claim(
+    ctx: Context, caller: Caller, exchange_id: str, claim_no: str, body: ClaimAnswerIn
+) -> ExchangeOut:
+    arg = ClaimAnswerInput(
+        actor=actor_of(caller), claim_no=claim_no, action=body.action, note=body.note
+    )
+    return await _step(ctx, caller, exchange_id, ExchangeWorkflow.answer_claim, arg)
+
+
+async def confirm_claim(
+    ctx: Context, caller: Caller, exchange_id: str, claim_no: str, body: ClaimConfirmIn
+) -> ExchangeOut:
+    arg = ClaimConfirmInput(actor=actor_of(caller), claim_no=claim_no, note=body.note)
+    return await _step(ctx, caller, exchange_id, ExchangeWorkflow.confirm_claim, arg)

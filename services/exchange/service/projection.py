@@ -1,30 +1,62 @@
-"""Writing workflow steps into the exchange tables (the projection the API lists and searches)."""
+"""Writing workflow steps into the database projection the API lists and searches.
+
+A step's side effects (reservations released or consumed, claims, ledger entries) are
+written in the same transaction as its history event, keyed by the workflow's ``seq``: a
+retried activity finds the event and writes nothing twice.
+"""
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import asdict
 from datetime import date, datetime
+from decimal import Decimal
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, delete
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import col, select
+from sqlmodel import Session, col, select
 
 from services.exchange.db import session_scope
-from services.exchange.models import Exchange, ExchangeEvent, ExchangeLine
-from workflows.shared import StepRecord
+from services.exchange.models import Claim, Exchange, ExchangeEvent, ExchangeLine, Notice
+from services.exchange.service import fund, reports
+from workflows.shared import (
+    CLAIM_SETTLED,
+    ClaimState,
+    LineOffer,
+    NoticeInput,
+    RevisionRecord,
+    StepRecord,
+)
+
+_RELEASING_STEPS = frozenset({"decline", "expire", "cancel"})
+
+
+def _already(session: Session, exchange_id: str, seq: int) -> bool:
+    return (
+        session.exec(
+            select(col(ExchangeEvent.id)).where(
+                col(ExchangeEvent.exchange_id) == exchange_id, col(ExchangeEvent.seq) == seq
+            )
+        ).first()
+        is not None
+    )
+
+
+def _lines(session: Session, exchange_id: str) -> list[ExchangeLine]:
+    return list(
+        session.exec(
+            select(ExchangeLine)
+            .where(col(ExchangeLine.exchange_id) == exchange_id)
+            .order_by(col(ExchangeLine.position))
+        )
+    )
 
 
 def apply_step(engine: Engine, rec: StepRecord) -> bool:
     """Apply one step in one transaction; False when this step was already written (a retry)."""
     try:
         with session_scope(engine) as session:
-            already = session.execute(
-                select(col(ExchangeEvent.id)).where(
-                    col(ExchangeEvent.exchange_id) == rec.exchange_id,
-                    col(ExchangeEvent.seq) == rec.seq,
-                )
-            ).first()
-            if already is not None:
+            if _already(session, rec.exchange_id, rec.seq):
                 return False
             exchange = session.get(Exchange, rec.exchange_id, with_for_update=True)
             if exchange is None:
@@ -45,27 +77,153 @@ def apply_step(engine: Engine, rec: StepRecord) -> bool:
             exchange.updated_at = at
             if rec.decline_reason is not None:
                 exchange.decline_reason = rec.decline_reason
+            if rec.cancel_reason is not None:
+                exchange.cancel_reason = rec.cancel_reason
             if rec.shipment is not None:
                 exchange.shipment = asdict(rec.shipment)
             if rec.received_on is not None:
                 exchange.received_on = date.fromisoformat(rec.received_on)
-            if rec.accepted is not None or rec.received is not None:
-                lines = {
-                    line.id: line
-                    for line in session.scalars(
-                        select(ExchangeLine).where(col(ExchangeLine.exchange_id) == rec.exchange_id)
-                    )
-                }
+            if rec.accepted is not None or rec.received is not None or rec.step == "complete":
+                lines = {line.id: line for line in _lines(session, rec.exchange_id)}
                 if rec.accepted is not None:
                     accepted = {q.line_id: q.quantity for q in rec.accepted}
                     for line in lines.values():
                         line.accepted_quantity = accepted.get(line.id, 0)
+                        session.add(line)
+                    fund.release(session, rec.exchange_id, keep=accepted)
                 for received in rec.received or []:
                     line = lines[received.line_id]
                     line.received = received.received
                     line.damaged = received.damaged
+                    session.add(line)
+                if rec.step == "complete":
+                    completed = date.fromisoformat(rec.completed_on or rec.at[:10])
+                    exchange.completed_on = completed
+                    session.flush()
+                    for entry in reports.ledger_entries(exchange, list(lines.values()), completed):
+                        session.add(entry)
+            if rec.step in _RELEASING_STEPS:
+                fund.release(session, rec.exchange_id)
+            elif rec.step == "ship":
+                fund.consume(session, rec.exchange_id)
+            for claim in rec.claims or []:
+                _upsert_claim(session, rec.exchange_id, claim, at)
             session.add(exchange)
         return True
     except IntegrityError:
         # A concurrent retry of the same step won the race on (exchange_id, seq).
+        return False
+
+
+def _upsert_claim(session: Session, exchange_id: str, c: ClaimState, at: datetime) -> None:
+    row = session.exec(
+        select(Claim).where(
+            col(Claim.exchange_id) == exchange_id, col(Claim.claim_no) == c.claim_no
+        )
+    ).first()
+    if row is None:
+        row = Claim(
+            exchange_id=exchange_id,
+            claim_no=c.claim_no,
+            kind=c.kind,
+            line_id=c.line_id,
+            copies=c.copies,
+            state=c.state,
+            note=c.note,
+            raised_at=at,
+        )
+    else:
+        row.state, row.note = c.state, c.note or row.note
+    if c.state in CLAIM_SETTLED:
+        row.settled_at = at
+    session.add(row)
+
+
+def apply_revision(engine: Engine, rec: RevisionRecord) -> list[LineOffer]:
+    """Replace the offered lines; reservations follow them. Raises FundError (nothing written)."""
+    with session_scope(engine) as session:
+        if _already(session, rec.exchange_id, rec.seq):
+            return [LineOffer(line.id, line.quantity) for line in _lines(session, rec.exchange_id)]
+        exchange = session.get(Exchange, rec.exchange_id, with_for_update=True)
+        if exchange is None:
+            raise LookupError(f"exchange {rec.exchange_id} is not in the database")
+        fund.release(session, rec.exchange_id)
+        session.execute(
+            delete(ExchangeLine).where(col(ExchangeLine.exchange_id) == rec.exchange_id)
+        )
+        wanted: list[fund.Wanted] = []
+        offers: list[LineOffer] = []
+        for position, spec in enumerate(rec.lines, start=1):
+            line = ExchangeLine(
+                id=str(uuid.uuid4()),
+                exchange_id=rec.exchange_id,
+                position=position,
+                title=spec.title,
+                isbn=spec.isbn,
+                issn=spec.issn,
+                author=spec.author,
+                year=spec.year,
+                record_id=spec.record_id,
+                quantity=spec.quantity,
+                unit_value=Decimal(spec.unit_value) if spec.unit_value is not None else None,
+                currency=spec.currency,
+            )
+            session.add(line)
+            offers.append(LineOffer(line.id, line.quantity))
+            if spec.record_id is not None and exchange.direction == reports.OUTGOING:
+                wanted.append(fund.Wanted(line.id, position, spec.record_id, spec.quantity))
+        session.flush()
+        fund.reserve(session, rec.exchange_id, wanted)
+        at = datetime.fromisoformat(rec.at)
+        copies = sum(o.quantity for o in offers)
+        session.add(
+            ExchangeEvent(
+                exchange_id=rec.exchange_id,
+                seq=rec.seq,
+                at=at,
+                actor=rec.actor,
+                step="revise",
+                state=exchange.state,
+                note=f"revised: {len(offers)} lines, {copies} copies",
+            )
+        )
+        exchange.updated_at = at
+        session.add(exchange)
+        return offers
+
+
+def record_notice(engine: Engine, notice: NoticeInput) -> bool:
+    """Keep the notice and put it in the exchange's history; False for a retry."""
+    try:
+        with session_scope(engine) as session:
+            if _already(session, notice.exchange_id, notice.seq):
+                return False
+            exchange = session.get(Exchange, notice.exchange_id)
+            if exchange is None:
+                raise LookupError(f"exchange {notice.exchange_id} is not in the database")
+            at = datetime.fromisoformat(notice.at)
+            session.add(
+                Notice(
+                    exchange_id=notice.exchange_id,
+                    seq=notice.seq,
+                    party=notice.party,
+                    event=notice.event,
+                    note=notice.note,
+                    created_at=at,
+                )
+            )
+            session.add(
+                ExchangeEvent(
+                    exchange_id=notice.exchange_id,
+                    seq=notice.seq,
+                    at=at,
+                    actor="system",
+                    step="notice",
+                    state=exchange.state,
+                    note=f"{notice.event} sent to {notice.party}"
+                    + (f": {notice.note}" if notice.note else ""),
+                )
+            )
+        return True
+    except IntegrityError:
         return False

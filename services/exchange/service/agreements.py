@@ -1,0 +1,76 @@
+"""Memoranda of understanding: an exchange needs one valid on the day it is proposed."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+from sqlalchemy import Engine
+from sqlmodel import Session, col, select
+
+from services.exchange.db import session_scope
+from services.exchange.models import Agreement, Partner
+from services.exchange.problems import Problem
+from services.exchange.schemas import AgreementIn, AgreementOut
+from services.exchange.service.access import visible_partner
+from services.exchange.service.keys import Caller
+
+MATERIAL_EXCHANGE = "material_exchange"
+
+
+def today() -> date:
+    return datetime.now(UTC).date()
+
+
+def _out(a: Agreement, partner: Partner, day: date) -> AgreementOut:
+    return AgreementOut(
+        id=a.id or 0,
+        partner=partner.code,
+        signed_on=a.signed_on,
+        valid_from=a.valid_from,
+        valid_to=a.valid_to,
+        programmes=a.programmes,
+        response_days=a.response_days,
+        receipt_days=a.receipt_days,
+        yearly_quota=a.yearly_quota,
+        valid_today=a.valid_from <= day <= a.valid_to,
+    )
+
+
+def create(engine: Engine, caller: Caller, code: str, body: AgreementIn) -> AgreementOut:
+    if body.valid_to < body.valid_from:
+        raise Problem(422, "validation-error", "valid_to: the agreement ends before it starts")
+    if body.signed_on > body.valid_to:
+        raise Problem(422, "validation-error", "signed_on: signed after the agreement ended")
+    with session_scope(engine) as session:
+        partner = visible_partner(session, caller, code)
+        assert partner.id is not None
+        agreement = Agreement(partner_id=partner.id, **body.model_dump())
+        session.add(agreement)
+        session.flush()
+        return _out(agreement, partner, today())
+
+
+def list_for(engine: Engine, caller: Caller, code: str) -> list[AgreementOut]:
+    with Session(engine) as session:
+        partner = visible_partner(session, caller, code)
+        rows = session.scalars(
+            select(Agreement)
+            .where(col(Agreement.partner_id) == partner.id)
+            .order_by(col(Agreement.valid_from))
+        )
+        day = today()
+        return [_out(a, partner, day) for a in rows]
+
+
+def valid_on(session: Session, partner_id: int, day: date) -> Agreement | None:
+    """The agreement covering material exchange on ``day``; the latest signed wins."""
+    rows = session.scalars(
+        select(Agreement)
+        .where(
+            col(Agreement.partner_id) == partner_id,
+            col(Agreement.valid_from) <= day,
+            col(Agreement.valid_to) >= day,
+        )
+        .order_by(col(Agreement.signed_on).desc(), col(Agreement.id).desc())
+    )
+    return next((a for a in rows if MATERIAL_EXCHANGE in a.programmes), None)

@@ -1,0 +1,214 @@
+"""The exchange fund: deposited copies beyond those the law keeps, and their reservations.
+
+Counters move only through conditional UPDATEs. A reservation succeeds only if the row still
+has enough copies at the moment it is written, so concurrent proposals can never reserve the
+same copy, on PostgreSQL (row lock, condition re-checked) and SQLite (one writer) alike.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import ColumnElement, Engine, case, func, update
+from sqlmodel import Session, col, select
+
+import marc
+from services.exchange.db import session_scope
+from services.exchange.models import FundItem, Reservation
+from services.exchange.problems import Problem
+from services.exchange.schemas import DepositIn, FundItemOut, Page
+
+HELD = "held"
+RELEASED = "released"
+CONSUMED = "consumed"
+
+
+class FundError(Exception):
+    """A reservation that cannot be made; ``kind`` is unknown-item or insufficient-copies."""
+
+    def __init__(self, kind: str, message: str) -> None:
+        super().__init__(message)
+        self.kind = kind
+
+
+@dataclass(frozen=True, slots=True)
+class Wanted:
+    line_id: str
+    position: int
+    fund_item_id: int
+    copies: int
+
+
+def _available() -> ColumnElement[int]:
+    return (
+        col(FundItem.copies_received)
+        - col(FundItem.copies_retained)
+        - col(FundItem.copies_reserved)
+        - col(FundItem.copies_shipped)
+    )
+
+
+def reserve(session: Session, exchange_id: str, wanted: list[Wanted]) -> None:
+    """Hold copies for each line, or raise FundError and let the caller roll back."""
+    for w in sorted(wanted, key=lambda w: (w.fund_item_id, w.position)):
+        result = session.execute(
+            update(FundItem)
+            .where(col(FundItem.id) == w.fund_item_id, _available() >= w.copies)
+            .values(copies_reserved=col(FundItem.copies_reserved) + w.copies)
+        )
+        if result.rowcount != 1:  # type: ignore[attr-defined]
+            item = session.get(FundItem, w.fund_item_id)
+            if item is None:
+                raise FundError(
+                    "unknown-fund-item",
+                    f"line {w.position}: record_id {w.fund_item_id} is not in the exchange fund",
+                )
+            session.refresh(item)
+            raise FundError(
+                "insufficient-copies",
+                f"line {w.position}: {w.copies} copies of '{item.title}' wanted, "
+                f"{available_copies(item)} available",
+            )
+        session.add(
+            Reservation(
+                fund_item_id=w.fund_item_id,
+                exchange_id=exchange_id,
+                line_id=w.line_id,
+                copies=w.copies,
+                state=HELD,
+            )
+        )
+
+
+def _held(session: Session, exchange_id: str) -> list[Reservation]:
+    return list(
+        session.scalars(
+            select(Reservation)
+            .where(col(Reservation.exchange_id) == exchange_id, col(Reservation.state) == HELD)
+            .order_by(col(Reservation.fund_item_id), col(Reservation.id))
+            .with_for_update()
+        )
+    )
+
+
+def _unreserve(session: Session, item_id: int, copies: int, shipped: int = 0) -> None:
+    session.execute(
+        update(FundItem)
+        .where(col(FundItem.id) == item_id)
+        .values(
+            copies_reserved=col(FundItem.copies_reserved) - copies,
+            copies_shipped=col(FundItem.copies_shipped) + shipped,
+        )
+    )
+
+
+def release(session: Session, exchange_id: str, keep: dict[str, int] | None = None) -> None:
+    """Give back held copies: all of them, or what exceeds ``keep`` (accepted copies per line)."""
+    for r in _held(session, exchange_id):
+        kept = min(r.copies, keep.get(r.line_id, 0)) if keep is not None else 0
+        if r.copies - kept:
+            _unreserve(session, r.fund_item_id, r.copies - kept)
+        if kept == 0:
+            r.state = RELEASED
+        else:
+            r.copies = kept
+        session.add(r)
+
+
+def consume(session: Session, exchange_id: str) -> None:
+    """The held copies left in the parcel: they are no longer in the fund."""
+    for r in _held(session, exchange_id):
+        _unreserve(session, r.fund_item_id, r.copies, shipped=r.copies)
+        r.state = CONSUMED
+        session.add(r)
+
+
+def available_copies(item: FundItem) -> int:
+    return max(
+        0,
+        item.copies_received - item.copies_retained - item.copies_reserved - item.copies_shipped,
+    )
+
+
+def _out(item: FundItem) -> FundItemOut:
+    return FundItemOut.model_validate(
+        {**item.model_dump(exclude={"marc"}), "copies_available": available_copies(item)}
+    )
+
+
+def deposit(engine: Engine, body: DepositIn, retention: int) -> tuple[FundItemOut, bool]:
+    """Register deposited copies; the same publication deposited again adds to its record."""
+    isbn = marc.normalise_isbn(body.isbn) if body.isbn else None
+    issn = marc.normalise_issn(body.issn) if body.issn else None
+    now = datetime.now(UTC)
+    with session_scope(engine) as session:
+        match = None
+        for column, value in (
+            (FundItem.isbn, isbn),
+            (FundItem.issn, issn),
+            (FundItem.control_number, body.control_number),
+        ):
+            if value:
+                match = session.scalars(
+                    select(FundItem).where(col(column) == value).order_by(col(FundItem.id))
+                ).first()
+                if match is not None:
+                    break
+        if match is None:
+            item = FundItem(
+                title=body.title,
+                isbn=isbn,
+                issn=issn,
+                control_number=body.control_number,
+                author=body.author,
+                publisher=body.publisher,
+                year=body.year,
+                copies_received=body.copies,
+                copies_retained=min(body.copies, retention),
+                created_at=now,
+                updated_at=now,
+            )
+            session.add(item)
+            session.flush()
+            return _out(item), True
+        total = col(FundItem.copies_received) + body.copies
+        session.execute(
+            update(FundItem)
+            .where(col(FundItem.id) == match.id)
+            .values(
+                copies_received=total,
+                copies_retained=case((total >= retention, retention), else_=total),
+                updated_at=now,
+            )
+        )
+        session.refresh(match)
+        return _out(match), False
+
+
+def list_fund(
+    engine: Engine,
+    *,
+    q: str | None,
+    isbn: str | None,
+    available_only: bool,
+    limit: int,
+    offset: int,
+) -> Page[FundItemOut]:
+    query = select(FundItem)
+    if available_only:
+        query = query.where(_available() > 0)
+    if isbn:
+        wanted = marc.normalise_isbn(isbn)
+        if wanted is None:
+            raise Problem(422, "validation-error", f"isbn: {isbn!r} is not an ISBN")
+        query = query.where(col(FundItem.isbn) == wanted)
+    for word in (q or "").split():
+        pattern = f"%{word}%"
+        query = query.where(
+            col(FundItem.title).ilike(pattern) | col(FundItem.author).ilike(pattern)
+        )
+    with Session(engine) as session:
+        total = session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
+        rows = session.scalars(query.order_by(col(FundItem.title)).limit(limit).offset(offset))
+        return Page(items=[_out(i) for i in rows], total=total, limit=limit, offset=offset)

@@ -1,0 +1,180 @@
+"""The balance ledger and the annual report.
+
+Ledger entries are written once per completed exchange (in the same transaction as the
+``complete`` step), so the balance is a sum over rows that never change afterwards.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+from datetime import date
+from decimal import Decimal
+
+from sqlalchemy import Engine, extract
+from sqlmodel import Session, col, select
+
+from services.exchange.models import Exchange, ExchangeLine, LedgerEntry, Partner
+from services.exchange.schemas import BalanceOut, Flow, QuotaOut
+from services.exchange.service import agreements
+from services.exchange.service.access import visible_partner
+from services.exchange.service.keys import Caller
+
+OUTGOING = "outgoing"
+INCOMING = "incoming"
+
+
+def ledger_entries(
+    exchange: Exchange, lines: list[ExchangeLine], completed_on: date
+) -> list[LedgerEntry]:
+    """What the exchange moved: copies shipped for ours, copies received for theirs."""
+    moved = [
+        (
+            line,
+            (line.accepted_quantity or 0)
+            if exchange.direction == OUTGOING
+            else (line.received or 0),
+        )
+        for line in lines
+    ]
+    moved = [(line, copies) for line, copies in moved if copies > 0]
+    by_currency: dict[str, tuple[int, int, Decimal | None]] = {}
+    for line, copies in moved:
+        currency = line.currency or "" if line.unit_value is not None else ""
+        titles, total, value = by_currency.get(currency, (0, 0, None))
+        if line.unit_value is not None:
+            value = (value or Decimal(0)) + line.unit_value * copies
+        by_currency[currency] = (titles + 1, total + copies, value)
+    if not by_currency:
+        by_currency[""] = (0, 0, None)
+    return [
+        LedgerEntry(
+            exchange_id=exchange.id,
+            partner_id=exchange.partner_id,
+            year=completed_on.year,
+            direction=exchange.direction,
+            titles=titles,
+            copies=copies,
+            currency=currency,
+            value=value,
+        )
+        for currency, (titles, copies, value) in sorted(by_currency.items())
+    ]
+
+
+def _flow(entries: list[LedgerEntry]) -> Flow:
+    value: dict[str, Decimal] = {}
+    for e in entries:
+        if e.value is not None:
+            value[e.currency or "?"] = value.get(e.currency or "?", Decimal(0)) + e.value
+    return Flow(
+        exchanges=len({e.exchange_id for e in entries}),
+        titles=sum(e.titles for e in entries),
+        copies=sum(e.copies for e in entries),
+        value=value,
+    )
+
+
+def balance(engine: Engine, caller: Caller, code: str, year: int) -> BalanceOut:
+    with Session(engine) as session:
+        partner = visible_partner(session, caller, code)
+        entries = list(
+            session.scalars(
+                select(LedgerEntry).where(
+                    col(LedgerEntry.partner_id) == partner.id, col(LedgerEntry.year) == year
+                )
+            )
+        )
+        agreement = agreements.valid_on(session, partner.id or 0, date(year, 12, 31)) or (
+            agreements.valid_on(session, partner.id or 0, date(year, 1, 1))
+        )
+    sent = _flow([e for e in entries if e.direction == OUTGOING])
+    received = _flow([e for e in entries if e.direction == INCOMING])
+    return BalanceOut(
+        partner=partner.code,
+        year=year,
+        sent=sent,
+        received=received,
+        balance_copies=sent.copies - received.copies,
+        balance_titles=sent.titles - received.titles,
+        quota=QuotaOut(
+            yearly=agreement.yearly_quota if agreement else None,
+            sent=sent.copies,
+            received=received.copies,
+        ),
+    )
+
+
+REPORT_COLUMNS = [
+    "exchange_id",
+    "partner",
+    "direction",
+    "state",
+    "proposed_on",
+    "completed_on",
+    "line",
+    "title",
+    "isbn",
+    "issn",
+    "author",
+    "year",
+    "offered",
+    "accepted",
+    "received",
+    "damaged",
+    "unit_value",
+    "currency",
+]
+
+
+def exchanges_csv(engine: Engine, year: int) -> Iterator[str]:
+    """One row per exchange line of the exchanges proposed in ``year``, for the annual report."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(REPORT_COLUMNS)
+    yield _drain(buffer)
+    with Session(engine) as session:
+        rows = session.execute(
+            select(Exchange, Partner, ExchangeLine)
+            .join(Partner, col(Partner.id) == col(Exchange.partner_id))
+            .join(ExchangeLine, col(ExchangeLine.exchange_id) == col(Exchange.id))
+            .where(extract("year", col(Exchange.created_at)) == year)
+            .order_by(col(Exchange.created_at), col(Exchange.id), col(ExchangeLine.position))
+            .execution_options(yield_per=500)
+        )
+        for exchange, partner, line in rows:
+            writer.writerow(
+                [
+                    exchange.id,
+                    partner.code,
+                    exchange.direction,
+                    exchange.state,
+                    exchange.created_at.date().isoformat(),
+                    exchange.completed_on.isoformat() if exchange.completed_on else "",
+                    line.position,
+                    line.title,
+                    line.isbn or "",
+                    line.issn or "",
+                    line.author or "",
+                    line.year or "",
+                    line.quantity,
+                    _blank(line.accepted_quantity),
+                    _blank(line.received),
+                    _blank(line.damaged),
+                    _blank(line.unit_value),
+                    line.currency or "",
+                ]
+            )
+            yield _drain(buffer)
+
+
+def _blank(value: object) -> object:
+    return "" if value is None else value
+
+
+def _drain(buffer: io.StringIO) -> str:
+    text = buffer.getvalue()
+    buffer.seek(0)
+    buffer.truncate()
+    return text
