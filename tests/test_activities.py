@@ -18,7 +18,11 @@ async def test_record_step_twice_writes_once(stack: Stack) -> None:
     r = await stack.http.post("/api/v1/exchanges", json={"lines": lines(2)}, headers=key)
     exchange = r.json()
     step = StepRecord(
-        exchange_id=exchange["id"], seq=99, step="accept", state=ACCEPTED, actor="staff:test",
+        exchange_id=exchange["id"],
+        seq=99,
+        step="accept",
+        state=ACCEPTED,
+        actor="staff:test",
         at="2026-11-21T10:00:00+00:00",
         accepted=[LineQuantity(exchange["lines"][0]["id"], 1)],
     )
@@ -39,7 +43,10 @@ async def test_import_batch_twice_keeps_one_copy(stack: Stack, tmp_path: Path) -
     with Session(stack.engine) as session:
         session.add(
             MarcBatch(
-                id=batch_id, uploaded_by="staff:test", stored_path=str(path), format="marc21",
+                id=batch_id,
+                uploaded_by="staff:test",
+                stored_path=str(path),
+                format="marc21",
                 state=imports.RUNNING,
             )
         )

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import Engine, delete, func
 from sqlmodel import Session, col, select
 from temporalio.client import WorkflowUpdateFailedError
-from temporalio.exceptions import ApplicationError
+from temporalio.exceptions import ActivityError, ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
 from services.exchange.db import session_scope
@@ -354,6 +354,8 @@ async def _update(ctx: Context, caller: Caller, exchange_id: str, update: Any, a
         await handle.execute_update(update, arg)
     except WorkflowUpdateFailedError as exc:
         cause = exc.cause
+        if isinstance(cause, ActivityError):  # a business error raised inside the step's activity
+            cause = cause.cause
         if isinstance(cause, ApplicationError) and cause.type in _STATUS_BY_ERROR:
             status, kind = _STATUS_BY_ERROR[cause.type]
             raise Problem(status, kind, cause.message) from None
