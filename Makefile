@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test lint install clean histories
+.PHONY: run test lint install clean histories bench
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +25,10 @@ test: lint
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/mypy
+
+## Benchmarks (see README for the figures).
+bench: $(STAMP)
+	$(BIN)/python -m bench.exchanges
 
 ## Record new workflow histories for the replay tests.
 histories: $(STAMP)
