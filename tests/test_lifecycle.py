@@ -267,7 +267,7 @@ async def test_sender_revises_an_undecided_proposal(stack: Stack) -> None:
 
 async def test_damaged_copies_are_resent_and_confirmed(stack: Stack) -> None:
     http, staff = stack.http, stack.staff
-    partner, key = await register_partner(http, staff)
+    _partner, key = await register_partner(http, staff)
     exchange = (
         await http.post("/api/v1/exchanges", json={"lines": lines(2, 1)}, headers=key)
     ).json()

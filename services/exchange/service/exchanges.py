@@ -353,7 +353,7 @@ async def _update(ctx: Context, caller: Caller, exchange_id: str, update: Any, a
     try:
         await handle.execute_update(update, arg)
     except WorkflowUpdateFailedError as exc:
-        cause = exc.cause
+        cause: BaseException | None = exc.cause
         if isinstance(cause, ActivityError):  # a business error raised inside the step's activity
             cause = cause.cause
         if isinstance(cause, ApplicationError) and cause.type in _STATUS_BY_ERROR:
