@@ -124,11 +124,13 @@ async def running_stack(
         home_code="PERPUSNAS",
         home_name="Perpustakaan Nasional Republik Indonesia",
         port=port,
+        allow_insecure_webhooks=True,
+        webhook_retry_seconds=0.2,
     )
     engine = make_engine(database_url)
     await asyncio.to_thread(upgrade, engine)
     executor = ThreadPoolExecutor(max_workers=8)
-    worker = build_worker(client, settings.task_queue, engine, executor)
+    worker = build_worker(client, settings, engine, executor)
     server = uvicorn.Server(
         uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
     )

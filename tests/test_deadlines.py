@@ -57,7 +57,7 @@ async def test_reminder_then_expiry_releases_the_reservation(
     exchange = await _wait_step(stack, url, "reminder")
     assert exchange["state"] == "proposed"
     assert any(
-        h["step"] == "notice" and h["note"].startswith("reminder sent to")
+        h["step"] == "notice" and h["note"].startswith("reminder notice for")
         for h in exchange["history"]
     )
 

@@ -94,8 +94,8 @@ async def test_outgoing_exchange_from_proposal_to_completion(stack: Stack, tmp_p
     accept = next(h for h in done["history"] if h["step"] == "accept")
     assert accept["actor"] == partner["code"]
     notices = [h["note"] for h in done["history"] if h["step"] == "notice"]
-    assert any(n.startswith("proposal sent to") for n in notices)
-    assert any(n.startswith("marc_ready sent to") for n in notices)
+    assert any(n.startswith("proposal notice for") for n in notices)
+    assert any(n.startswith("marc_ready notice for") for n in notices)
 
     r = await http.get(f"{url}/marc", headers=partner_key)
     assert r.status_code == 200

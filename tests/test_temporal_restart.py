@@ -90,9 +90,7 @@ async def test_exchanges_survive_a_temporal_restart(tmp_path: Path) -> None:
 
 def _count(stack: Stack, step: str) -> int:
     with Session(stack.engine) as session:
-        count: int = session.exec(
-            select(func.count()).where(col(ExchangeEvent.step) == step)
-        ).one()
+        count: int = session.exec(select(func.count()).where(col(ExchangeEvent.step) == step)).one()
         return count
 
 

@@ -1,7 +1,8 @@
 """Activities of the exchange workflow: everything that touches the database or files.
 
-Each is idempotent. ``record_step`` is keyed by the workflow's step number; ``import_marc_batch``
-replaces the batch's records in one transaction, so a retry never leaves two copies.
+Each is idempotent. ``record_step`` and ``notify`` are keyed by the workflow's step number;
+``import_marc_batch`` replaces the batch's records in one transaction, so a retry never leaves
+two copies; ``deliver_webhook`` sends nothing once an attempt for the notice has succeeded.
 """
 
 from __future__ import annotations
@@ -10,11 +11,14 @@ from sqlalchemy import Engine
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from services.exchange.service import imports, projection
+from services.exchange.service import imports, projection, webhooks
 from services.exchange.service.fund import FundError
+from services.exchange.settings import Settings
 from workflows.shared import (
     ERR_INSUFFICIENT_COPIES,
     ERR_INVALID_REQUEST,
+    DeliveryInput,
+    DeliveryResult,
     ImportBatchInput,
     ImportBatchResult,
     NoticeInput,
@@ -29,8 +33,9 @@ from workflows.shared import (
 class ExchangeActivities:
     """Activities bound to one database, so a worker serves exactly the database it was given."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, settings: Settings) -> None:
         self._engine = engine
+        self._settings = settings
 
     @activity.defn(name="record_step")
     def record_step(self, record: StepRecord) -> StepRecorded:
@@ -51,10 +56,27 @@ class ExchangeActivities:
 
     @activity.defn(name="notify")
     def notify(self, notice: NoticeInput) -> NoticeRecorded:
-        """Record the notice in the exchange's history; partner webhooks will hang off this."""
+        """Record the notice in the exchange's history; say whether to deliver it by webhook."""
+        written, has_webhook = projection.record_notice(self._engine, notice)
         return NoticeRecorded(
-            seq=notice.seq, written=projection.record_notice(self._engine, notice)
+            seq=notice.seq,
+            written=written,
+            deliver=has_webhook,
+            retry_seconds=self._settings.webhook_retry_seconds,
         )
+
+    @activity.defn(name="deliver_webhook")
+    def deliver_webhook(self, inp: DeliveryInput) -> DeliveryResult:
+        """One attempt; a failure raises, and the retry policy tries again later."""
+        done = webhooks.deliver(
+            self._engine,
+            inp.exchange_id,
+            inp.seq,
+            activity.info().attempt,
+            self._settings.base_url,
+            self._settings.allow_insecure_webhooks,
+        )
+        return DeliveryResult(attempts=done.attempts, already_delivered=done.already)
 
     @activity.defn(name="import_marc_batch")
     def import_marc_batch(self, inp: ImportBatchInput) -> ImportBatchResult:

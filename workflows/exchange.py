@@ -16,7 +16,9 @@ from datetime import UTC, date, datetime, time, timedelta
 from temporalio import workflow
 from temporalio.common import RetryPolicy
 from temporalio.exceptions import ApplicationError
+from temporalio.workflow import ParentClosePolicy
 
+from workflows.delivery import WebhookDeliveryWorkflow, delivery_workflow_id
 from workflows.shared import (
     ACCEPTED,
     CANCELLED,
@@ -49,6 +51,7 @@ from workflows.shared import (
     ClaimState,
     Deadlines,
     DecisionInput,
+    DeliveryInput,
     ExchangeInput,
     ExchangeOutcome,
     ExchangeSnapshot,
@@ -59,6 +62,7 @@ from workflows.shared import (
     LineQuantity,
     LostInput,
     NoticeInput,
+    NoticeRecorded,
     ReceiptInput,
     ReceivedLine,
     ReviseInput,
@@ -73,6 +77,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.activities import ExchangeActivities
 
 LIFECYCLE_PATCH = "lifecycle-deadlines-claims"
+WEBHOOK_PATCH = "webhook-delivery"
 # Continue as new well before a history gets heavy; each step costs about ten events.
 CONTINUE_AS_NEW_AFTER_EVENTS = 1_000
 
@@ -702,7 +707,7 @@ class ExchangeWorkflow:
         if actor is not None and actor.party == self._inp.partner:
             return
         self._seq += 1
-        await workflow.execute_activity_method(
+        recorded: NoticeRecorded = await workflow.execute_activity_method(
             ExchangeActivities.notify,
             NoticeInput(
                 exchange_id=self._inp.exchange_id,
@@ -715,6 +720,14 @@ class ExchangeWorkflow:
             start_to_close_timeout=timedelta(seconds=30),
             retry_policy=_NOTIFY_RETRY,
         )
+        if recorded.deliver and workflow.patched(WEBHOOK_PATCH):
+            # Delivery may take days of retries; the exchange does not wait for it.
+            await workflow.start_child_workflow(
+                WebhookDeliveryWorkflow.run,
+                DeliveryInput(self._inp.exchange_id, self._seq, recorded.retry_seconds),
+                id=delivery_workflow_id(self._inp.exchange_id, self._seq),
+                parent_close_policy=ParentClosePolicy.ABANDON,
+            )
 
     def _history_is_long(self) -> bool:
         info = workflow.info()

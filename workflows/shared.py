@@ -226,6 +226,21 @@ class NoticeInput:
 class NoticeRecorded:
     seq: int
     written: bool
+    deliver: bool = False
+    retry_seconds: float = 30.0
+
+
+@dataclass
+class DeliveryInput:
+    exchange_id: str
+    seq: int
+    retry_seconds: float = 30.0
+
+
+@dataclass
+class DeliveryResult:
+    attempts: int
+    already_delivered: bool
 
 
 @dataclass

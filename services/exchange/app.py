@@ -16,6 +16,8 @@ from temporalio.client import Client
 from services.exchange import problems
 from services.exchange.api.routes import router
 from services.exchange.db import make_engine
+from services.exchange.idempotency import IdempotencyMiddleware
+from services.exchange.limits import BodyLimitMiddleware
 from services.exchange.migrate import upgrade
 from services.exchange.problems import Problem
 from services.exchange.schemas import Health
@@ -63,6 +65,9 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
     )
     problems.install(app)
     app.include_router(router)
+    # Added last runs first: the size limit wraps idempotency, which wraps the routes.
+    app.add_middleware(IdempotencyMiddleware)
+    app.add_middleware(BodyLimitMiddleware)
 
     @app.middleware("http")
     async def _log_requests(

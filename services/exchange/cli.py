@@ -68,7 +68,7 @@ def cmd_worker(settings: Settings) -> int:
         client = await Client.connect(
             settings.temporal_address, namespace=settings.temporal_namespace
         )
-        await run_worker(client, settings.task_queue, engine)
+        await run_worker(client, settings, engine)
 
     try:
         asyncio.run(_main())

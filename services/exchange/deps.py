@@ -1,7 +1,12 @@
-"""FastAPI dependencies: the shared context and the authenticated caller."""
+"""FastAPI dependencies: the shared context, the authenticated caller, and role checks.
+
+Any staff key may read what staff can read; changing something needs the role for it
+(admin passes every check). A partner key reaches only the partner-facing routes.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -9,7 +14,14 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from services.exchange.problems import Problem
 from services.exchange.service.context import Context
-from services.exchange.service.keys import Caller, authenticate
+from services.exchange.service.keys import (
+    ACQUISITIONS,
+    ADMIN,
+    CATALOGUER,
+    PARTNER_ROLE,
+    Caller,
+    authenticate,
+)
 
 _bearer = HTTPBearer(auto_error=False, description="A staff key or a partner's API key.")
 
@@ -38,19 +50,32 @@ def get_caller(
         raise Problem(
             401,
             "unauthorized",
-            "the API key is unknown or revoked",
+            "the API key is unknown, expired or revoked",
             headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
         )
     request.state.key_id = caller.key_id
     return caller
 
 
-def get_staff(caller: Annotated[Caller, Depends(get_caller)]) -> Caller:
-    if not caller.is_staff:
-        raise Problem(403, "staff-only", "this action needs a staff key")
-    return caller
+def allow(*roles: str) -> Callable[[Caller], Caller]:
+    """A dependency that lets through admin and the given roles."""
+
+    def check(caller: Annotated[Caller, Depends(get_caller)]) -> Caller:
+        if caller.role == ADMIN or caller.role in roles:
+            return caller
+        if not caller.is_staff:
+            raise Problem(403, "staff-only", "this action needs a staff key")
+        needed = " or ".join(r for r in (ADMIN, *roles) if r != PARTNER_ROLE)
+        raise Problem(403, "role-required", f"this action needs the {needed} role")
+
+    return check
 
 
 CallerDep = Annotated[Caller, Depends(get_caller)]
-StaffDep = Annotated[Caller, Depends(get_staff)]
+StaffDep = Annotated[Caller, Depends(allow(ACQUISITIONS, CATALOGUER))]
+AdminDep = Annotated[Caller, Depends(allow())]
+AdminOrPartnerDep = Annotated[Caller, Depends(allow(PARTNER_ROLE))]
+AcquisitionsDep = Annotated[Caller, Depends(allow(ACQUISITIONS))]
+AcquisitionsOrPartnerDep = Annotated[Caller, Depends(allow(ACQUISITIONS, PARTNER_ROLE))]
+CataloguerOrPartnerDep = Annotated[Caller, Depends(allow(CATALOGUER, PARTNER_ROLE))]
 ContextDep = Annotated[Context, Depends(get_context)]

@@ -26,6 +26,7 @@ class Partner(SQLModel, table=True):
     isil: str | None = Field(default=None, max_length=32)
     marc_format: str = Field(max_length=16)
     webhook_url: str | None = Field(default=None, max_length=2000)
+    webhook_secret: str | None = Field(default=None, max_length=100)
     created_at: datetime = Field(
         default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
     )
@@ -38,8 +39,12 @@ class ApiKey(SQLModel, table=True):
     secret_hash: str = Field(max_length=64)
     partner_id: int | None = Field(default=None, foreign_key="partner.id", index=True)
     role: str = Field(max_length=32)
+    label: str | None = Field(default=None, max_length=200)
     created_at: datetime = Field(
         default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
+    )
+    expires_at: datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
     )
     revoked_at: datetime | None = Field(
         default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
@@ -257,3 +262,39 @@ class LedgerEntry(SQLModel, table=True):
     created_at: datetime = Field(
         default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
     )
+
+
+class IdempotencyRecord(SQLModel, table=True):
+    """The first response to a POST with an ``Idempotency-Key``, replayed to its retries."""
+
+    __tablename__ = "idempotency_record"
+    __table_args__ = (UniqueConstraint("principal", "key", name="uq_idempotency_key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    principal: str = Field(max_length=64)
+    key: str = Field(max_length=255)
+    fingerprint: str = Field(max_length=64)
+    status_code: int | None = None
+    content_type: str | None = Field(default=None, max_length=100)
+    body: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
+    created_at: datetime = Field(
+        default_factory=utcnow,
+        sa_column=Column(DateTime(timezone=True), nullable=False, index=True),
+    )
+
+
+class WebhookDelivery(SQLModel, table=True):
+    """One attempt to deliver a notice to a partner's webhook."""
+
+    __tablename__ = "webhook_delivery"
+
+    id: int | None = Field(default=None, primary_key=True)
+    notice_id: int = Field(foreign_key="notice.id", index=True)
+    partner_id: int = Field(foreign_key="partner.id", index=True)
+    attempt: int
+    url: str = Field(max_length=2000)
+    status_code: int | None = None
+    error: str | None = None
+    succeeded: bool = False
+    duration_ms: int = 0
+    at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))

@@ -72,6 +72,83 @@ class PartnerOut(BaseModel):
 class PartnerCreated(PartnerOut):
     api_key: str = Field(description="The partner's API key. It is shown only in this response.")
     api_key_id: str
+    webhook_secret: str = Field(
+        description="Secret that signs webhook events (HMAC-SHA256). Shown only in this response."
+    )
+
+
+class PartnerPatch(_In):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"webhook_url": "https://exchange.nlb.by/hooks/exchange"}]},
+    )
+
+    name: ShortText | None = None
+    isil: Annotated[str, StringConstraints(max_length=32)] | None = None
+    webhook_url: AnyHttpUrl | None = None
+
+
+class WebhookSecret(BaseModel):
+    webhook_secret: str = Field(description="Signs webhook events; shown only in this response")
+
+
+# --- keys ---------------------------------------------------------------------------------
+
+Role = Literal["admin", "acquisitions", "cataloguer", "partner"]
+
+
+class KeyIn(_In):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"role": "acquisitions", "label": "Acquisitions desk, Jakarta"},
+                {"role": "partner", "partner": "NLB", "label": "NLB integration"},
+            ]
+        },
+    )
+
+    role: Role
+    partner: Code | None = Field(default=None, description="For partner keys: the partner code")
+    label: Annotated[str, StringConstraints(max_length=200)] | None = None
+    expires_at: datetime | None = None
+
+
+class KeyOut(BaseModel):
+    id: str
+    role: Role
+    partner: str | None
+    label: str | None
+    created_at: datetime
+    expires_at: datetime | None
+    revoked_at: datetime | None
+
+
+class KeyCreated(KeyOut):
+    key: str = Field(description="The API key. It is shown only in this response.")
+
+
+class RotateIn(_In):
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"overlap_hours": 48, "label": "2027"}]}
+    )
+
+    overlap_hours: Annotated[int, Field(ge=0, le=24 * 90)] = 24
+    label: Annotated[str, StringConstraints(max_length=200)] | None = None
+
+
+class DeliveryOut(BaseModel):
+    id: int
+    event_id: str
+    event: str
+    exchange_id: str
+    attempt: int
+    url: str
+    status_code: int | None
+    error: str | None
+    succeeded: bool
+    duration_ms: int
+    at: datetime
 
 
 # --- exchanges ---------------------------------------------------------------------------
@@ -266,6 +343,13 @@ class ExchangeOut(ExchangeSummary):
 
 
 class RevisionIn(_In):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"lines": [{"title": "Sejarah Nasional Indonesia", "quantity": 3}]}]
+        },
+    )
+
     lines: Annotated[list[LineIn], Field(min_length=1, max_length=1000)]
 
 
@@ -278,6 +362,10 @@ class CancelIn(_In):
 
 
 class LostIn(_In):
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"note": "Not delivered after 90 days"}]}
+    )
+
     note: Annotated[str, StringConstraints(max_length=2000)] | None = None
 
 
@@ -292,6 +380,10 @@ class ClaimAnswerIn(_In):
 
 
 class ClaimConfirmIn(_In):
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"note": "Replacement copy arrived"}]}
+    )
+
     note: Annotated[str, StringConstraints(max_length=2000)] | None = None
 
 

@@ -27,6 +27,10 @@ class Settings(BaseSettings):
     home_code: str = "HOME"
     home_name: str = "Home library"
     max_upload_bytes: int = 200 * 1024 * 1024
+    max_body_bytes: int = 1024 * 1024
+    public_url: str = ""
+    allow_insecure_webhooks: bool = False
+    webhook_retry_seconds: float = Field(default=30.0, gt=0)
     retention_copies: int = Field(default=2, ge=0)
     reminder_days_before: int = Field(default=3, ge=0)
     claim_interval_days: int = Field(default=14, ge=1)
@@ -39,6 +43,11 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.data_dir / 'exchange.db').resolve()}"
+
+    @property
+    def base_url(self) -> str:
+        """Where partners reach the API, for links in webhook events."""
+        return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
 
     @property
     def uploads_dir(self) -> Path:

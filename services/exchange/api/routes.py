@@ -10,7 +10,16 @@ from fastapi import APIRouter, File, Query, Response, UploadFile, status
 from fastapi.responses import StreamingResponse
 
 import marc
-from services.exchange.deps import CallerDep, ContextDep, StaffDep
+from services.exchange.deps import (
+    AcquisitionsDep,
+    AcquisitionsOrPartnerDep,
+    AdminDep,
+    AdminOrPartnerDep,
+    CallerDep,
+    CataloguerOrPartnerDep,
+    ContextDep,
+    StaffDep,
+)
 from services.exchange.schemas import (
     AgreementIn,
     AgreementOut,
@@ -21,22 +30,38 @@ from services.exchange.schemas import (
     ClaimAnswerIn,
     ClaimConfirmIn,
     DecisionIn,
+    DeliveryOut,
     DepositIn,
     ExchangeOut,
     ExchangeSummary,
     FundItemOut,
+    KeyCreated,
+    KeyIn,
+    KeyOut,
     LostIn,
     Page,
     PartnerCreated,
     PartnerIn,
     PartnerOut,
+    PartnerPatch,
     ProposalIn,
     ReceiptIn,
     RecordOut,
     RevisionIn,
+    RotateIn,
     ShipmentIn,
+    WebhookSecret,
 )
-from services.exchange.service import agreements, cataloguing, exchanges, fund, partners, reports
+from services.exchange.service import (
+    agreements,
+    cataloguing,
+    exchanges,
+    fund,
+    keys,
+    partners,
+    reports,
+    webhooks,
+)
 
 router = APIRouter(prefix="/api/v1")
 
@@ -61,9 +86,68 @@ _PROBLEMS: dict[int | str, dict[str, object]] = {
     tags=["partners"],
     responses=_PROBLEMS,
 )
-def create_partner(body: PartnerIn, ctx: ContextDep, _: StaffDep) -> PartnerCreated:
-    """Register a partner library; its API key is in this response and never shown again."""
-    return partners.create(ctx.engine, ctx.settings.home_code, body)
+def create_partner(body: PartnerIn, ctx: ContextDep, _: AdminDep) -> PartnerCreated:
+    """Register a partner library; its API key and webhook secret are shown only here."""
+    return partners.create(ctx.engine, ctx.settings, body)
+
+
+@router.patch("/partners/{code}", tags=["partners"], responses=_PROBLEMS)
+def update_partner(
+    code: str, body: PartnerPatch, ctx: ContextDep, caller: AdminOrPartnerDep
+) -> PartnerOut:
+    """Admins change name and ISIL; a partner changes its own webhook_url."""
+    return partners.update(ctx.engine, ctx.settings, caller, code, body)
+
+
+@router.post("/partners/{code}/webhook-secret", tags=["partners"], responses=_PROBLEMS)
+def new_webhook_secret(code: str, ctx: ContextDep, caller: AdminOrPartnerDep) -> WebhookSecret:
+    """Issue a new secret for signing this partner's webhook events; the old one stops now."""
+    return partners.new_webhook_secret(ctx.engine, caller, code)
+
+
+@router.post(
+    "/partners/{code}/keys",
+    status_code=status.HTTP_201_CREATED,
+    tags=["keys"],
+    responses=_PROBLEMS,
+)
+def rotate_partner_key(
+    code: str, body: RotateIn, ctx: ContextDep, caller: AdminOrPartnerDep
+) -> KeyCreated:
+    """A new key for the partner; its current keys keep working for ``overlap_hours`` only."""
+    return partners.rotate_key(ctx.engine, caller, code, body)
+
+
+@router.get("/partners/{code}/deliveries", tags=["partners"], responses=_PROBLEMS)
+def list_deliveries(
+    code: str,
+    ctx: ContextDep,
+    caller: AcquisitionsOrPartnerDep,
+    limit: Limit = 100,
+    offset: Offset = 0,
+) -> Page[DeliveryOut]:
+    """Every attempt to deliver a webhook event to this partner, newest first."""
+    return webhooks.list_deliveries(ctx.engine, caller, code, limit, offset)
+
+
+@router.post("/keys", status_code=status.HTTP_201_CREATED, tags=["keys"], responses=_PROBLEMS)
+def create_key(body: KeyIn, ctx: ContextDep, _: AdminDep) -> KeyCreated:
+    """A staff key with a role, or another key for a partner; the key is shown only here."""
+    return keys.create(ctx.engine, body)
+
+
+@router.get("/keys", tags=["keys"], responses=_PROBLEMS)
+def list_keys(ctx: ContextDep, _: AdminDep, include_revoked: bool = False) -> list[KeyOut]:
+    return keys.list_all(ctx.engine, include_revoked)
+
+
+@router.delete(
+    "/keys/{key_id}", status_code=status.HTTP_204_NO_CONTENT, tags=["keys"], responses=_PROBLEMS
+)
+def revoke_key(key_id: str, ctx: ContextDep, _: AdminDep) -> Response:
+    """Revoke a key at once."""
+    keys.revoke(ctx.engine, key_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.get("/partners", tags=["partners"], responses=_PROBLEMS)
@@ -80,7 +164,7 @@ def list_partners(
     responses=_PROBLEMS,
 )
 def create_agreement(
-    code: str, body: AgreementIn, ctx: ContextDep, caller: StaffDep
+    code: str, body: AgreementIn, ctx: ContextDep, caller: AdminDep
 ) -> AgreementOut:
     """Record a memorandum of understanding; exchanges need one valid on the day."""
     return agreements.create(ctx.engine, caller, code, body)
@@ -95,7 +179,7 @@ def list_agreements(code: str, ctx: ContextDep, caller: CallerDep) -> list[Agree
 def balance(
     code: str,
     ctx: ContextDep,
-    caller: CallerDep,
+    caller: AcquisitionsOrPartnerDep,
     year: Annotated[int | None, Query(ge=1900, le=2200)] = None,
 ) -> BalanceOut:
     """Copies and titles sent and received in a year (default: this year), and the quota used."""
@@ -103,7 +187,9 @@ def balance(
 
 
 @router.post("/deposits", tags=["fund"], responses=_PROBLEMS)
-def deposit(body: DepositIn, ctx: ContextDep, _: StaffDep, response: Response) -> FundItemOut:
+def deposit(
+    body: DepositIn, ctx: ContextDep, _: AcquisitionsDep, response: Response
+) -> FundItemOut:
     """Register deposited copies: 201 for a new publication, 200 when added to an existing one."""
     item, created = fund.deposit(ctx.engine, body, ctx.settings.retention_copies)
     response.status_code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
@@ -133,7 +219,7 @@ def list_fund(
     response_class=StreamingResponse,
 )
 def exchanges_report(
-    ctx: ContextDep, _: StaffDep, year: Annotated[int | None, Query(ge=1900, le=2200)] = None
+    ctx: ContextDep, _: AcquisitionsDep, year: Annotated[int | None, Query(ge=1900, le=2200)] = None
 ) -> StreamingResponse:
     """One row per exchange line of the exchanges proposed in the year, for the annual report."""
     year = year or datetime.now(UTC).year
@@ -147,7 +233,9 @@ def exchanges_report(
 @router.post(
     "/exchanges", status_code=status.HTTP_201_CREATED, tags=["exchanges"], responses=_PROBLEMS
 )
-async def propose(body: ProposalIn, ctx: ContextDep, caller: CallerDep) -> ExchangeOut:
+async def propose(
+    body: ProposalIn, ctx: ContextDep, caller: AcquisitionsOrPartnerDep
+) -> ExchangeOut:
     """Propose an exchange: staff to a partner (outgoing), or a partner to us (incoming)."""
     return await exchanges.propose(ctx, caller, body)
 
@@ -181,7 +269,7 @@ def get_exchange(exchange_id: str, ctx: ContextDep, caller: CallerDep) -> Exchan
 
 @router.post("/exchanges/{exchange_id}/decision", tags=["exchanges"], responses=_PROBLEMS)
 async def decide(
-    exchange_id: str, body: DecisionIn, ctx: ContextDep, caller: CallerDep
+    exchange_id: str, body: DecisionIn, ctx: ContextDep, caller: AcquisitionsOrPartnerDep
 ) -> ExchangeOut:
     """The recipient accepts some or all lines (with quantities) or declines with a reason."""
     return await exchanges.decide(ctx, caller, exchange_id, body)
@@ -189,7 +277,7 @@ async def decide(
 
 @router.post("/exchanges/{exchange_id}/shipment", tags=["exchanges"], responses=_PROBLEMS)
 async def ship(
-    exchange_id: str, body: ShipmentIn, ctx: ContextDep, caller: CallerDep
+    exchange_id: str, body: ShipmentIn, ctx: ContextDep, caller: AcquisitionsOrPartnerDep
 ) -> ExchangeOut:
     """The sender records the dispatch of the accepted lines."""
     return await exchanges.ship(ctx, caller, exchange_id, body)
@@ -197,7 +285,7 @@ async def ship(
 
 @router.post("/exchanges/{exchange_id}/receipt", tags=["exchanges"], responses=_PROBLEMS)
 async def receive(
-    exchange_id: str, body: ReceiptIn, ctx: ContextDep, caller: CallerDep
+    exchange_id: str, body: ReceiptIn, ctx: ContextDep, caller: AcquisitionsOrPartnerDep
 ) -> ExchangeOut:
     """The recipient records what arrived; lines not listed count as not received."""
     return await exchanges.receive(ctx, caller, exchange_id, body)
@@ -205,7 +293,7 @@ async def receive(
 
 @router.post("/exchanges/{exchange_id}/revision", tags=["exchanges"], responses=_PROBLEMS)
 async def revise(
-    exchange_id: str, body: RevisionIn, ctx: ContextDep, caller: CallerDep
+    exchange_id: str, body: RevisionIn, ctx: ContextDep, caller: AcquisitionsOrPartnerDep
 ) -> ExchangeOut:
     """The sender replaces the offered lines while the proposal is undecided."""
     return await exchanges.revise(ctx, caller, exchange_id, body)
@@ -213,7 +301,7 @@ async def revise(
 
 @router.post("/exchanges/{exchange_id}/cancel", tags=["exchanges"], responses=_PROBLEMS)
 async def cancel(
-    exchange_id: str, body: CancelIn, ctx: ContextDep, caller: CallerDep
+    exchange_id: str, body: CancelIn, ctx: ContextDep, caller: AcquisitionsOrPartnerDep
 ) -> ExchangeOut:
     """Either side cancels before shipment; reserved copies go back to the fund."""
     return await exchanges.cancel(ctx, caller, exchange_id, body)
@@ -221,7 +309,7 @@ async def cancel(
 
 @router.post("/exchanges/{exchange_id}/lost", tags=["exchanges"], responses=_PROBLEMS)
 async def mark_lost(
-    exchange_id: str, body: LostIn, ctx: ContextDep, caller: CallerDep
+    exchange_id: str, body: LostIn, ctx: ContextDep, caller: AcquisitionsOrPartnerDep
 ) -> ExchangeOut:
     """The sender marks a shipment lost after two claims for an overdue receipt."""
     return await exchanges.mark_lost(ctx, caller, exchange_id, body)
@@ -231,7 +319,11 @@ async def mark_lost(
     "/exchanges/{exchange_id}/claims/{claim_no}/answer", tags=["exchanges"], responses=_PROBLEMS
 )
 async def answer_claim(
-    exchange_id: str, claim_no: str, body: ClaimAnswerIn, ctx: ContextDep, caller: CallerDep
+    exchange_id: str,
+    claim_no: str,
+    body: ClaimAnswerIn,
+    ctx: ContextDep,
+    caller: AcquisitionsOrPartnerDep,
 ) -> ExchangeOut:
     """The sender answers a claim for missing or damaged copies: resend or write off."""
     return await exchanges.answer_claim(ctx, caller, exchange_id, claim_no, body)
@@ -241,7 +333,11 @@ async def answer_claim(
     "/exchanges/{exchange_id}/claims/{claim_no}/confirm", tags=["exchanges"], responses=_PROBLEMS
 )
 async def confirm_claim(
-    exchange_id: str, claim_no: str, body: ClaimConfirmIn, ctx: ContextDep, caller: CallerDep
+    exchange_id: str,
+    claim_no: str,
+    body: ClaimConfirmIn,
+    ctx: ContextDep,
+    caller: AcquisitionsOrPartnerDep,
 ) -> ExchangeOut:
     """The recipient confirms that resent copies arrived, which settles the claim."""
     return await exchanges.confirm_claim(ctx, caller, exchange_id, claim_no, body)
@@ -256,7 +352,7 @@ async def confirm_claim(
 async def upload_marc(
     exchange_id: str,
     ctx: ContextDep,
-    caller: CallerDep,
+    caller: CataloguerOrPartnerDep,
     file: Annotated[UploadFile, File(description="MARC 21 binary (ISO 2709) or MARCXML")],
 ) -> BatchAccepted:
     """Upload the MARC records of the exchange's shipment; they are imported in the background."""

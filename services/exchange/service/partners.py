@@ -1,6 +1,9 @@
-"""Registering partner libraries and listing them."""
+"""Registering partner libraries, changing their details, and their keys and secrets."""
 
 from __future__ import annotations
+
+import secrets
+from datetime import timedelta
 
 from sqlalchemy import Engine, func
 from sqlalchemy.exc import IntegrityError
@@ -9,17 +12,33 @@ from sqlmodel import Session, col, select
 from services.exchange.db import session_scope
 from services.exchange.models import Partner
 from services.exchange.problems import Problem
-from services.exchange.schemas import Page, PartnerCreated, PartnerIn, PartnerOut
-from services.exchange.service.keys import PARTNER_ROLE, new_key
+from services.exchange.schemas import (
+    KeyCreated,
+    Page,
+    PartnerCreated,
+    PartnerIn,
+    PartnerOut,
+    PartnerPatch,
+    RotateIn,
+    WebhookSecret,
+)
+from services.exchange.service import keys, webhooks
+from services.exchange.service.access import visible_partner
+from services.exchange.service.keys import PARTNER_ROLE, Caller, new_key
+from services.exchange.settings import Settings
 
 
 def _out(p: Partner) -> PartnerOut:
     return PartnerOut.model_validate(p, from_attributes=True)
 
 
-def create(engine: Engine, home_code: str, body: PartnerIn) -> PartnerCreated:
-    if body.code.casefold() == home_code.casefold():
+def create(engine: Engine, settings: Settings, body: PartnerIn) -> PartnerCreated:
+    if body.code.casefold() == settings.home_code.casefold():
         raise Problem(409, "partner-exists", f"{body.code} is the code of our own library")
+    url = webhooks.validated(
+        str(body.webhook_url) if body.webhook_url else None, settings.allow_insecure_webhooks
+    )
+    secret = secrets.token_urlsafe(32)
     try:
         with session_scope(engine) as session:
             partner = Partner(
@@ -28,25 +47,64 @@ def create(engine: Engine, home_code: str, body: PartnerIn) -> PartnerCreated:
                 country=body.country,
                 isil=body.isil,
                 marc_format=body.marc_format,
-                webhook_url=str(body.webhook_url) if body.webhook_url else None,
+                webhook_url=url,
+                webhook_secret=secret,
             )
             session.add(partner)
             session.flush()
-            key, token = new_key(session, PARTNER_ROLE, partner.id)
-            out = PartnerCreated(**_out(partner).model_dump(), api_key=token, api_key_id=key.id)
+            key, token = new_key(session, PARTNER_ROLE, partner.id, "registration")
+            out = PartnerCreated(
+                **_out(partner).model_dump(),
+                api_key=token,
+                api_key_id=key.id,
+                webhook_secret=secret,
+            )
     except IntegrityError:
         raise Problem(409, "partner-exists", f"a partner with code {body.code} exists") from None
     return out
 
 
+def update(
+    engine: Engine, settings: Settings, caller: Caller, code: str, body: PartnerPatch
+) -> PartnerOut:
+    """Staff may change name and ISIL; a partner may change only its own webhook URL."""
+    changes = body.model_dump(exclude_unset=True)
+    if not caller.is_staff and set(changes) - {"webhook_url"}:
+        raise Problem(403, "forbidden", "a partner may change only its webhook_url")
+    if "webhook_url" in changes:
+        url = body.webhook_url
+        changes["webhook_url"] = webhooks.validated(
+            str(url) if url else None, settings.allow_insecure_webhooks
+        )
+    with session_scope(engine) as session:
+        partner = visible_partner(session, caller, code)
+        for field, value in changes.items():
+            setattr(partner, field, value)
+        session.add(partner)
+        session.flush()
+        return _out(partner)
+
+
+def new_webhook_secret(engine: Engine, caller: Caller, code: str) -> WebhookSecret:
+    with session_scope(engine) as session:
+        partner = visible_partner(session, caller, code)
+        partner.webhook_secret = secrets.token_urlsafe(32)
+        session.add(partner)
+        return WebhookSecret(webhook_secret=partner.webhook_secret)
+
+
+def rotate_key(engine: Engine, caller: Caller, code: str, body: RotateIn) -> KeyCreated:
+    with Session(engine) as session:
+        partner = visible_partner(session, caller, code)
+    return keys.rotate_partner_key(engine, partner, timedelta(hours=body.overlap_hours), body.label)
+
+
 def list_all(engine: Engine, limit: int, offset: int) -> Page[PartnerOut]:
     with Session(engine) as session:
-        total = session.execute(select(func.count()).select_from(Partner)).scalar_one()
-        rows = session.scalars(
-            select(Partner).order_by(col(Partner.code)).limit(limit).offset(offset)
-        )
+        total = session.exec(select(func.count()).select_from(Partner)).one()
+        rows = session.exec(select(Partner).order_by(col(Partner.code)).limit(limit).offset(offset))
         return Page(items=[_out(p) for p in rows], total=total, limit=limit, offset=offset)
 
 
 def by_code(session: Session, code: str) -> Partner | None:
-    return session.scalars(select(Partner).where(col(Partner.code) == code)).first()
+    return session.exec(select(Partner).where(col(Partner.code) == code)).first()

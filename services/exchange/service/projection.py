@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from services.exchange.db import session_scope
-from services.exchange.models import Claim, Exchange, ExchangeEvent, ExchangeLine, Notice
+from services.exchange.models import Claim, Exchange, ExchangeEvent, ExchangeLine, Notice, Partner
 from services.exchange.service import fund, reports
 from workflows.shared import (
     CLAIM_SETTLED,
@@ -192,12 +192,19 @@ def apply_revision(engine: Engine, rec: RevisionRecord) -> list[LineOffer]:
         return offers
 
 
-def record_notice(engine: Engine, notice: NoticeInput) -> bool:
-    """Keep the notice and put it in the exchange's history; False for a retry."""
+def record_notice(engine: Engine, notice: NoticeInput) -> tuple[bool, bool]:
+    """Keep the notice and put it in the exchange's history.
+
+    Returns (written, has_webhook): written is False for a retry; has_webhook says whether the
+    partner wants the event delivered.
+    """
+    with Session(engine) as session:
+        partner = session.exec(select(Partner).where(col(Partner.code) == notice.party)).first()
+        has_webhook = bool(partner and partner.webhook_url)
     try:
         with session_scope(engine) as session:
             if _already(session, notice.exchange_id, notice.seq):
-                return False
+                return False, has_webhook
             exchange = session.get(Exchange, notice.exchange_id)
             if exchange is None:
                 raise LookupError(f"exchange {notice.exchange_id} is not in the database")
@@ -220,10 +227,10 @@ def record_notice(engine: Engine, notice: NoticeInput) -> bool:
                     actor="system",
                     step="notice",
                     state=exchange.state,
-                    note=f"{notice.event} sent to {notice.party}"
+                    note=f"{notice.event} notice for {notice.party}"
                     + (f": {notice.note}" if notice.note else ""),
                 )
             )
-        return True
+        return True, has_webhook
     except IntegrityError:
-        return False
+        return False, has_webhook

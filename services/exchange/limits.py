@@ -1,0 +1,77 @@
+"""Request body limits: a 413 problem instead of reading an oversized body.
+
+JSON bodies may be ``EXCHANGE_MAX_BODY_BYTES``; MARC uploads ``EXCHANGE_MAX_UPLOAD_BYTES``.
+A declared Content-Length over the limit is refused before anything is read; a chunked body
+is counted as it streams, and the app sees a disconnect once it passes the limit.
+"""
+
+from __future__ import annotations
+
+import json
+
+from starlette.datastructures import Headers
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from services.exchange.problems import MEDIA_TYPE
+from services.exchange.service.context import Context
+
+
+def _limit_for(scope: Scope, ctx: Context) -> int:
+    if scope["method"] == "POST" and scope["path"].endswith("/marc"):
+        return ctx.settings.max_upload_bytes
+    return ctx.settings.max_body_bytes
+
+
+class BodyLimitMiddleware:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS", "DELETE"):
+            await self.app(scope, receive, send)
+            return
+        limit = _limit_for(scope, scope["app"].state.context)
+        declared = Headers(scope=scope).get("content-length")
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            await _too_large(send, limit, scope["path"])
+            return
+        total = 0
+        answered = False
+
+        async def counted() -> Message:
+            nonlocal total, answered
+            message = await receive()
+            if message["type"] == "http.request":
+                total += len(message.get("body", b""))
+                if total > limit:
+                    if not answered:
+                        answered = True
+                        await _too_large(send, limit, scope["path"])
+                    return {"type": "http.disconnect"}
+            return message
+
+        async def guarded(message: Message) -> None:
+            if not answered:
+                await send(message)
+
+        await self.app(scope, counted, guarded)
+
+
+async def _too_large(send: Send, limit: int, path: str) -> None:
+    body = json.dumps(
+        {
+            "type": "/problems/payload-too-large",
+            "title": "Payload Too Large",
+            "status": 413,
+            "detail": f"the request body is larger than {limit} bytes",
+            "instance": path,
+        }
+    ).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 413,
+            "headers": [(b"content-type", MEDIA_TYPE.encode())],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})

@@ -1,0 +1,208 @@
+"""Webhooks to partners: which URLs are allowed, how events are signed, and delivery.
+
+An event is signed with HMAC-SHA256 over ``"<timestamp>.<body>"`` with the partner's secret.
+URLs must be https and must not point to loopback, link-local or private addresses (SSRF);
+``EXCHANGE_ALLOW_INSECURE_WEBHOOKS`` lets http to loopback through, for development and tests.
+The address check runs again at every attempt, because DNS can change after registration.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import ipaddress
+import json
+import socket
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from urllib.parse import urlsplit
+
+import httpx
+from sqlalchemy import Engine, func
+from sqlmodel import Session, col, select
+
+from services.exchange.db import session_scope
+from services.exchange.models import Exchange, Notice, Partner, WebhookDelivery
+from services.exchange.problems import Problem
+from services.exchange.schemas import DeliveryOut, Page
+from services.exchange.service.access import aware, visible_partner
+from services.exchange.service.keys import Caller
+
+SIGNATURE_HEADER = "Webhook-Signature"
+TIMESTAMP_HEADER = "Webhook-Timestamp"
+ID_HEADER = "Webhook-Id"
+_TIMEOUT = httpx.Timeout(10.0, connect=5.0)
+
+
+class UnsafeWebhookUrl(ValueError):
+    pass
+
+
+class DeliveryFailed(RuntimeError):
+    """The partner's endpoint did not accept the event; the activity retries."""
+
+
+def event_id(exchange_id: str, seq: int) -> str:
+    """Stable across retries, so a receiver can drop a duplicate it already handled."""
+    return f"{exchange_id}.{seq}"
+
+
+def sign(secret: str, timestamp: str, body: bytes) -> str:
+    digest = hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256)
+    return "v1=" + digest.hexdigest()
+
+
+def _is_loopback_host(host: str) -> bool:
+    return host in ("localhost", "127.0.0.1", "::1")
+
+
+def check_url(url: str, allow_insecure: bool) -> None:
+    """Refuse URLs a webhook must never reach; raise UnsafeWebhookUrl saying why."""
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower()
+    if not host:
+        raise UnsafeWebhookUrl("the URL has no host")
+    insecure_ok = allow_insecure and _is_loopback_host(host)
+    if parts.scheme != "https" and not insecure_ok:
+        raise UnsafeWebhookUrl("webhook URLs must use https")
+    if insecure_ok:
+        return
+    try:
+        infos = socket.getaddrinfo(host, parts.port or 443, proto=socket.IPPROTO_TCP)
+    except (socket.gaierror, UnicodeError) as exc:
+        raise UnsafeWebhookUrl(f"the host {host} does not resolve: {exc}") from None
+    for info in infos:
+        address = ipaddress.ip_address(info[4][0])
+        if not address.is_global:
+            raise UnsafeWebhookUrl(
+                f"{host} resolves to {address}, a loopback, link-local, private or reserved address"
+            )
+
+
+def validated(url: str | None, allow_insecure: bool) -> str | None:
+    if url is None:
+        return None
+    try:
+        check_url(url, allow_insecure)
+    except UnsafeWebhookUrl as exc:
+        raise Problem(422, "webhook-url-not-allowed", f"webhook_url: {exc}") from None
+    return url
+
+
+@dataclass(frozen=True, slots=True)
+class Delivered:
+    attempts: int
+    already: bool
+
+
+def deliver(
+    engine: Engine,
+    exchange_id: str,
+    seq: int,
+    attempt: int,
+    base_url: str,
+    allow_insecure: bool,
+) -> Delivered:
+    """One attempt; returns once the event is accepted (now or earlier), raises otherwise."""
+    with Session(engine) as session:
+        notice = session.exec(
+            select(Notice).where(col(Notice.exchange_id) == exchange_id, col(Notice.seq) == seq)
+        ).one()
+        assert notice.id is not None
+        done = session.exec(
+            select(func.count()).where(
+                col(WebhookDelivery.notice_id) == notice.id, col(WebhookDelivery.succeeded)
+            )
+        ).one()
+        if done:
+            return Delivered(attempts=attempt, already=True)
+        exchange = session.get(Exchange, exchange_id)
+        partner = session.exec(select(Partner).where(col(Partner.code) == notice.party)).one()
+    if not partner.webhook_url or not partner.webhook_secret:
+        return Delivered(attempts=attempt, already=True)  # the partner removed its webhook
+    body = json.dumps(
+        {
+            "id": event_id(exchange_id, seq),
+            "type": f"exchange.{notice.event}",
+            "exchange_id": exchange_id,
+            "state": exchange.state if exchange else None,
+            "note": notice.note,
+            "occurred_at": aware(notice.created_at).isoformat(),
+            "links": {"exchange": f"{base_url}/api/v1/exchanges/{exchange_id}"},
+        },
+        separators=(",", ":"),
+    ).encode()
+    timestamp = str(int(time.time()))
+    headers = {
+        "Content-Type": "application/json",
+        ID_HEADER: event_id(exchange_id, seq),
+        TIMESTAMP_HEADER: timestamp,
+        SIGNATURE_HEADER: sign(partner.webhook_secret, timestamp, body),
+        "User-Agent": "library-exchange-webhooks/1",
+    }
+    started = time.perf_counter()
+    status: int | None = None
+    error: str | None = None
+    try:
+        check_url(partner.webhook_url, allow_insecure)
+        with httpx.Client(timeout=_TIMEOUT, follow_redirects=False, trust_env=False) as client:
+            response = client.post(partner.webhook_url, content=body, headers=headers)
+        status = response.status_code
+        if not 200 <= status < 300:
+            error = f"the endpoint answered {status}"
+    except UnsafeWebhookUrl as exc:
+        error = f"refused to send: {exc}"
+    except httpx.HTTPError as exc:
+        error = f"{type(exc).__name__}: {exc}"
+    elapsed = int((time.perf_counter() - started) * 1000)
+    with session_scope(engine) as session:
+        session.add(
+            WebhookDelivery(
+                notice_id=notice.id,
+                partner_id=partner.id or 0,
+                attempt=attempt,
+                url=partner.webhook_url,
+                status_code=status,
+                error=error,
+                succeeded=error is None,
+                duration_ms=elapsed,
+                at=datetime.now(UTC),
+            )
+        )
+    if error is not None:
+        raise DeliveryFailed(error)
+    return Delivered(attempts=attempt, already=False)
+
+
+def list_deliveries(
+    engine: Engine, caller: Caller, code: str, limit: int, offset: int
+) -> Page[DeliveryOut]:
+    with Session(engine) as session:
+        partner = visible_partner(session, caller, code)
+        query = (
+            select(WebhookDelivery, Notice)
+            .join(Notice, col(Notice.id) == col(WebhookDelivery.notice_id))
+            .where(col(WebhookDelivery.partner_id) == partner.id)
+        )
+        total = session.exec(select(func.count()).select_from(query.subquery())).one()
+        rows = session.exec(
+            query.order_by(col(WebhookDelivery.id).desc()).limit(limit).offset(offset)
+        ).all()
+        items = [
+            DeliveryOut(
+                id=d.id or 0,
+                event_id=event_id(n.exchange_id, n.seq),
+                event=n.event,
+                exchange_id=n.exchange_id,
+                attempt=d.attempt,
+                url=d.url,
+                status_code=d.status_code,
+                error=d.error,
+                succeeded=d.succeeded,
+                duration_ms=d.duration_ms,
+                at=aware(d.at),
+            )
+            for d, n in rows
+        ]
+    return Page(items=items, total=total, limit=limit, offset=offset)

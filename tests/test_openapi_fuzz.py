@@ -1,0 +1,316 @@
+"""Schemathesis against the live API: every operation the OpenAPI document lists is fuzzed over
+real HTTP, once with the staff key and once with a partner's key.
+
+Each generated request must get an answer that the document promises: no 5xx, a documented
+status code, a documented content type, a body that matches the documented schema, and
+documented headers. Authentication is checked on every operation that declares it: besides
+schemathesis's ``ignored_auth`` (which probes an operation after a 2xx), each generated request
+is sent again without a key and with a wrong key, and both must be refused with a 401 problem.
+Path parameters are drawn partly from objects that exist (partners, exchanges in several
+states, a claim, a MARC batch, created before the run) and partly by schemathesis, so both the
+real handlers and the 404 paths run.
+
+Why the API runs in a thread of its own: the ``stack`` fixture serves the app from a task in
+the session event loop of pytest-asyncio. That loop only turns while an async test or fixture
+is awaiting, and schemathesis's pytest integration drives a *sync* test that sends blocking
+requests; calling the app in the session loop from it would deadlock. So this module starts
+its own stack (``running_stack`` from conftest: SQLite, a real worker, uvicorn on a free port)
+in a background thread with its own event loop and its own Temporal client to the session's
+Temporal dev server. The sync schemathesis tests then talk to it over real HTTP, and the
+objects they need are created in that loop before the run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import uuid
+from collections.abc import Awaitable, Callable, Iterator
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+from urllib.parse import urlsplit
+
+import hypothesis
+import pytest
+import requests
+import schemathesis
+from hypothesis import strategies as st
+from schemathesis.checks import CheckContext, not_a_server_error
+from schemathesis.core.parameters import ParameterLocation
+from schemathesis.core.transport import Response
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    ignored_auth,
+    negative_data_rejection,
+    response_headers_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
+from temporalio.client import Client
+from temporalio.testing import WorkflowEnvironment
+
+from services.exchange.app import create_app
+from services.exchange.settings import Settings
+from tests.conftest import ADMIN_TOKEN, Stack, running_stack
+from tests.support import bearer, lines, marc_file, register_partner
+
+T = TypeVar("T")
+
+# Bounded so that the whole module (start-up, seeding, two passes) stays well under a minute.
+EXAMPLES_PER_OPERATION = 12
+PROBLEM = "application/problem+json"
+
+
+# --- the API in a thread of its own --------------------------------------------------------
+
+
+@dataclass
+class Seeded:
+    """Real objects for path parameters, by parameter name."""
+
+    partner_key: str
+    values: dict[str, list[str]] = field(default_factory=dict)
+
+
+class ThreadedStack:
+    """``running_stack`` served from a background thread with its own event loop."""
+
+    def __init__(self, temporal_host: str, data_dir: Path) -> None:
+        self._temporal_host = temporal_host
+        self._data_dir = data_dir
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
+        self._stop: asyncio.Event | None = None
+        self._serving: Future[None] | None = None
+        self.stack: Stack | None = None
+
+    def run(self, make: Callable[[], Awaitable[T]], timeout: float = 60) -> T:
+        async def call() -> T:
+            return await make()
+
+        return asyncio.run_coroutine_threadsafe(call(), self._loop).result(timeout)
+
+    def start(self) -> Stack:
+        self._thread.start()
+        ready: Future[Stack] = Future()
+
+        async def serve() -> None:
+            self._stop = asyncio.Event()
+            client = await Client.connect(self._temporal_host)
+            database_url = f"sqlite:///{self._data_dir / 'exchange.db'}"
+            try:
+                async with running_stack(client, "fuzz", self._data_dir, database_url) as stack:
+                    ready.set_result(stack)
+                    await self._stop.wait()
+            except BaseException as exc:
+                if not ready.done():
+                    ready.set_exception(exc)
+                raise
+
+        self._serving = asyncio.run_coroutine_threadsafe(serve(), self._loop)
+        self.stack = ready.result(timeout=60)
+        return self.stack
+
+    def close(self) -> None:
+        if self._serving is not None and self._stop is not None:
+            self._loop.call_soon_threadsafe(self._stop.set)
+            self._serving.result(timeout=60)
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(timeout=10)
+        self._loop.close()
+
+
+async def seed(stack: Stack, tmp: Path) -> Seeded:
+    """Two partners, exchanges in several states (one with a claim and a MARC batch)."""
+    http, staff = stack.http, stack.staff
+    a, key_a = await register_partner(http, staff)
+    b, key_b = await register_partner(http, staff)
+
+    async def post(url: str, body: dict[str, Any], headers: dict[str, str]) -> dict[str, Any]:
+        r = await http.post(url, json=body, headers=headers)
+        assert r.status_code in (200, 201), f"{url}: {r.status_code} {r.text}"
+        answer: dict[str, Any] = r.json()
+        return answer
+
+    incoming = await post("/api/v1/exchanges", {"lines": lines(2, 1)}, key_a)
+    outgoing = await post("/api/v1/exchanges", {"partner": a["code"], "lines": lines(1)}, staff)
+    others = await post("/api/v1/exchanges", {"partner": b["code"], "lines": lines(3)}, staff)
+    foreign = await post("/api/v1/exchanges", {"lines": lines(1)}, key_b)
+
+    # One incoming exchange received with a damaged copy: a claim, and a MARC batch.
+    received = await post("/api/v1/exchanges", {"lines": lines(2)}, key_a)
+    url = f"/api/v1/exchanges/{received['id']}"
+    line = received["lines"][0]["id"]
+    await post(f"{url}/decision", {"accept": [{"line_id": line, "quantity": 2}]}, staff)
+    await post(f"{url}/shipment", {"carrier": "EMS"}, key_a)
+    receipt = {"lines": [{"line_id": line, "received": 2, "damaged": 1}]}
+    received = await post(f"{url}/receipt", receipt, staff)
+    claims = [c["claim_no"] for c in received["claims"]]
+    upload = marc_file(tmp / "batch.mrc", 3)
+    with upload.open("rb") as f:
+        r = await http.post(f"{url}/marc", files={"file": f}, headers=key_a)
+    assert r.status_code == 202, r.text
+    batch = r.json()["batch_id"]
+
+    exchanges = [incoming["id"], outgoing["id"], others["id"], foreign["id"], received["id"]]
+    return Seeded(
+        partner_key=key_a["Authorization"].removeprefix("Bearer "),
+        values={
+            "code": [a["code"], b["code"], stack.settings.home_code],
+            "exchange_id": exchanges,
+            "claim_no": claims,
+            "batch_id": [batch],
+        },
+    )
+
+
+@pytest.fixture(scope="module")
+def fuzz_api(
+    temporal_env: WorkflowEnvironment, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[Stack, Seeded]]:
+    data_dir = tmp_path_factory.mktemp("data-fuzz")
+    threaded = ThreadedStack(temporal_env.client.service_client.config.target_host, data_dir)
+    try:
+        stack = threaded.start()
+        seeded = threaded.run(lambda: seed(stack, data_dir))
+        SEEDED.update(seeded.values)
+        yield stack, seeded
+    finally:
+        threaded.close()
+
+
+# --- the schema ----------------------------------------------------------------------------
+
+
+def app_document() -> dict[str, Any]:
+    """The OpenAPI document of the app, as ``/openapi.json`` serves it (checked below)."""
+    settings = Settings(admin_token=ADMIN_TOKEN, temporal_address="127.0.0.1:1")
+    document: dict[str, Any] = create_app(settings, migrate=False).openapi()
+    return document
+
+
+# Loaded at collection, so that each operation is a test item of its own; the requests go to
+# the live server of ``fuzz_api`` (base URL and key are given per call).
+schema = schemathesis.openapi.from_dict(app_document())
+schema.config.generation.update(
+    max_examples=EXAMPLES_PER_OPERATION,
+    # The key is ours (staff or partner, given per call), never generated or dropped by
+    # schemathesis; refusals without a key are what `refuses_missing_and_wrong_keys` checks.
+    with_security_parameters=False,
+)
+SEEDED: dict[str, list[str]] = {}
+
+
+@schema.hook
+def before_generate_path_parameters(
+    context: schemathesis.HookContext, strategy: st.SearchStrategy[Any]
+) -> st.SearchStrategy[Any]:
+    """Half of the path parameters name objects that exist (seeded by ``fuzz_api``)."""
+    operation = context.operation
+    if operation is None:
+        return strategy
+    names = [p.name for p in operation.path_parameters]
+    if not names:
+        return strategy
+
+    def real() -> st.SearchStrategy[Any]:
+        if any(not SEEDED.get(name) for name in names):
+            return strategy
+        return st.fixed_dictionaries({n: st.sampled_from(SEEDED[n]) for n in names})
+
+    return st.one_of(st.deferred(real), strategy)
+
+
+@schema.hook
+def filter_query(context: schemathesis.HookContext, query: dict[str, Any] | None) -> bool:
+    """No undeclared query parameters: the API ignores them by design (the contract rejects
+    unknown fields in request *bodies* only), so negative cases that only add one would be
+    reported as "schema-violating request accepted"."""
+    operation = context.operation
+    if operation is None or not query:
+        return True
+    declared = {p.name for p in operation.query}
+    return set(query) <= declared
+
+
+# --- checks --------------------------------------------------------------------------------
+
+
+def refuses_missing_and_wrong_keys(ctx: CheckContext, response: Response, case: Any) -> None:
+    """The same request without a key, and with a wrong one, is a 401 problem."""
+    operation = case.operation
+    if not list(operation.security.iter_parameters()):
+        return  # open by design, e.g. /health
+    if case.method.upper() != operation.method.upper():
+        return  # schemathesis also tries methods the route does not have: 405, no auth
+    meta = case.meta
+    if meta is not None and meta.is_negative_at(ParameterLocation.PATH):
+        return  # an invalid path parameter may route elsewhere, or nowhere
+    origin = urlsplit(response.request.url)
+    sent = case.as_transport_kwargs(base_url=f"{origin.scheme}://{origin.netloc}")
+    headers = {k: v for k, v in sent.pop("headers", {}).items() if k.lower() != "authorization"}
+    for label, auth in (
+        ("no key", None),
+        ("a wrong key", f"Bearer exk_{uuid.uuid4().hex}"),
+        ("another scheme", f"Basic {uuid.uuid4().hex}"),
+    ):
+        probe_headers = dict(headers) if auth is None else {**headers, "Authorization": auth}
+        r = requests.request(**sent, headers=probe_headers, timeout=30, allow_redirects=False)
+        ctype = r.headers.get("content-type", "")
+        assert r.status_code == 401 and ctype.startswith(PROBLEM), (
+            f"{case.method} {case.formatted_path} with {label}: expected a 401 problem, got "
+            f"{r.status_code} {ctype} {r.text[:300]}\n{case.as_curl_command()}"
+        )
+
+
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_schema_conformance,
+    response_headers_conformance,
+    negative_data_rejection,
+    ignored_auth,
+]
+
+SETTINGS = hypothesis.settings(
+    max_examples=EXAMPLES_PER_OPERATION,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=list(hypothesis.HealthCheck),
+    phases=[hypothesis.Phase.explicit, hypothesis.Phase.generate],
+)
+
+
+
+def test_the_served_document_is_the_fuzzed_one(fuzz_api: tuple[Stack, Seeded]) -> None:
+    stack, _ = fuzz_api
+    r = requests.get(f"{stack.base_url}/openapi.json", timeout=30)
+    assert r.status_code == 200
+    assert r.json() == app_document()
+
+
+@schema.parametrize()
+@SETTINGS
+def test_staff_key(case: schemathesis.Case, fuzz_api: tuple[Stack, Seeded]) -> None:
+    stack, _ = fuzz_api
+    case.call_and_validate(
+        base_url=stack.base_url,
+        headers=bearer(ADMIN_TOKEN),
+        checks=[*CHECKS, refuses_missing_and_wrong_keys],
+        timeout=30,
+    )
+
+
+@schema.parametrize()
+@SETTINGS
+def test_partner_key(case: schemathesis.Case, fuzz_api: tuple[Stack, Seeded]) -> None:
+    stack, seeded = fuzz_api
+    case.call_and_validate(
+        base_url=stack.base_url,
+        headers=bearer(seeded.partner_key),
+        checks=[*CHECKS, refuses_missing_and_wrong_keys],
+        timeout=30,
+    )

@@ -1,0 +1,43 @@
+"""Delivering one notice to a partner's webhook, retried with backoff for days.
+
+Each notice gets its own workflow, started by the exchange as an abandoned child: the
+exchange goes on at once, and delivery keeps trying even after the exchange has ended.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+
+from workflows.shared import DeliveryInput, DeliveryResult
+
+with workflow.unsafe.imports_passed_through():
+    from workflows.activities import ExchangeActivities
+
+# Partners on slow, flaky links get at least three days of attempts.
+DELIVERY_WINDOW = timedelta(days=4)
+MAX_INTERVAL = timedelta(hours=1)
+
+
+def delivery_workflow_id(exchange_id: str, seq: int) -> str:
+    return f"webhook-{exchange_id}-{seq}"
+
+
+@workflow.defn
+class WebhookDeliveryWorkflow:
+    @workflow.run
+    async def run(self, inp: DeliveryInput) -> DeliveryResult:
+        result: DeliveryResult = await workflow.execute_activity_method(
+            ExchangeActivities.deliver_webhook,
+            inp,
+            start_to_close_timeout=timedelta(seconds=30),
+            schedule_to_close_timeout=DELIVERY_WINDOW,
+            retry_policy=RetryPolicy(
+                initial_interval=timedelta(seconds=inp.retry_seconds),
+                backoff_coefficient=2.0,
+                maximum_interval=MAX_INTERVAL,
+            ),
+        )
+        return result
