@@ -69,6 +69,8 @@ def update(
 ) -> PartnerOut:
     """Staff may change name and ISIL; a partner may change only its own webhook URL."""
     changes = body.model_dump(exclude_unset=True)
+    with Session(engine) as session:
+        visible_partner(session, caller, code)  # 404 before anything about the body
     if not caller.is_staff and set(changes) - {"webhook_url"}:
         raise Problem(403, "forbidden", "a partner may change only its webhook_url")
     if "webhook_url" in changes:

@@ -1,0 +1,108 @@
+"""A second partner's key, on every route and method of the OpenAPI document, against the
+first partner's objects: never a success, never a leak. Routes a partner may use answer 404
+(as if the object did not exist); routes no partner may use answer 403 whatever the object."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+from tests.conftest import Stack
+from tests.support import lines, marc_file, register_partner, wait_for
+
+GHOSTS = {
+    "exchange_id": "00000000-0000-4000-8000-000000000000",
+    "batch_id": "00000000-0000-4000-8000-000000000001",
+    "claim_no": "c999",
+    "code": "NOSUCHLIB",
+    "key_id": "000000000000",
+}
+
+
+def _masked(body: dict[str, Any], ids: dict[str, str]) -> str:
+    """The answer with the ids the caller sent taken out: what it tells beyond the request."""
+    text = json.dumps({k: v for k, v in body.items() if k != "instance"}, sort_keys=True)
+    for value in ids.values():
+        text = text.replace(value, "<id>")
+    return text
+
+
+def _again(kwargs: dict[str, Any], upload: Path) -> dict[str, Any]:
+    return {**kwargs, "files": {"file": upload.open("rb")}} if "files" in kwargs else kwargs
+
+
+def _fill(path: str, ids: dict[str, str]) -> str:
+    return re.sub(r"\{(\w+)\}", lambda m: ids[m.group(1)], path)
+
+
+def _body_for(operation: dict[str, Any], components: dict[str, Any]) -> dict[str, Any]:
+    content = operation.get("requestBody", {}).get("content", {})
+    schema = content.get("application/json", {}).get("schema")
+    if not schema:
+        return {}
+    ref = schema.get("$ref", "")
+    model = components.get(ref.rsplit("/", 1)[-1], {}) if ref else schema
+    examples = model.get("examples") or []
+    return dict(examples[0]) if examples else {}
+
+
+async def test_second_partner_gets_nothing_of_the_first(stack: Stack, tmp_path: Path) -> None:
+    http, staff = stack.http, stack.staff
+    a, key_a = await register_partner(http, staff)
+    _b, key_b = await register_partner(http, staff)
+    r = await http.post("/api/v1/exchanges", json={"lines": lines(2)}, headers=key_a)
+    exchange = r.json()
+    upload = marc_file(tmp_path / "a.mrc", 2)
+    r = await http.post(
+        f"/api/v1/exchanges/{exchange['id']}/marc",
+        files={"file": upload.open("rb")},
+        headers=key_a,
+    )
+    batch_id = r.json()["batch_id"]
+    await wait_for(http, f"/api/v1/marc-batches/{batch_id}", key_a, "state", {"completed"})
+    keys = (await http.get("/api/v1/keys", headers=staff)).json()
+    a_key_id = next(k["id"] for k in keys if k["partner"] == a["code"])
+    ids = {
+        "exchange_id": exchange["id"],
+        "batch_id": batch_id,
+        "claim_no": "c1",
+        "code": a["code"],
+        "key_id": a_key_id,
+    }
+    before = (await http.get(f"/api/v1/exchanges/{exchange['id']}", headers=key_a)).json()
+
+    document = (await http.get("/openapi.json")).json()
+    components = document["components"]["schemas"]
+    checked = 0
+    for path, operations in document["paths"].items():
+        if "{" not in path:
+            continue
+        for method, operation in operations.items():
+            url = _fill(path, ids)
+            kwargs: dict[str, Any] = {}
+            if "multipart/form-data" in operation.get("requestBody", {}).get("content", {}):
+                kwargs["files"] = {"file": upload.open("rb")}
+            elif method in ("post", "put", "patch"):
+                kwargs["json"] = _body_for(operation, components)
+            r = await http.request(method.upper(), url, headers=key_b, **kwargs)
+            checked += 1
+            assert r.status_code in (403, 404), f"{method.upper()} {path}: {r.status_code} {r.text}"
+            assert r.headers["content-type"] == "application/problem+json"
+            ghost = await http.request(
+                method.upper(), _fill(path, GHOSTS), headers=key_b, **_again(kwargs, upload)
+            )
+            assert _masked(r.json(), ids) == _masked(ghost.json(), GHOSTS), (
+                f"{method.upper()} {path}: A's object is told apart from a missing one"
+            )
+            if r.status_code == 403:
+                # Staff-only: partner A is refused the same way on its own objects.
+                own = await http.request(method.upper(), url, headers=key_a, **kwargs)
+                assert own.status_code == 403, f"{method.upper()} {path} answers A {own.status_code}"
+    assert checked >= 15
+
+    after = (await http.get(f"/api/v1/exchanges/{exchange['id']}", headers=key_a)).json()
+    assert after == before, "nothing partner B tried changed A's exchange"
+    listed = (await http.get("/api/v1/exchanges", headers=key_b)).json()
+    assert exchange["id"] not in {item["id"] for item in listed["items"]}
