@@ -1,21 +1,41 @@
-"""Reading a binary MARC 21 file record by record, rejecting bad records one at a time."""
+"""Reading a binary (ISO 2709) file record by record, rejecting bad records one at a time."""
 
 import os
 from collections.abc import Iterator
 
+from marc.charsets import TextEncoding
 from marc.framing import MAX_RECORD_BYTES, Frame, frames
 from marc.iso2709 import RecordDefect, decode_record
-from marc.outcomes import ReadRecord, RejectedRecord
+from marc.outcomes import Dialect, ReadRecord, RejectedRecord
 
 
-def read_marc21(path: str | os.PathLike[str]) -> Iterator[ReadRecord | RejectedRecord]:
-    """Yield every record of the file in order, read or rejected, never stopping early."""
+def read_binary(
+    path: str | os.PathLike[str],
+    *,
+    dialect: Dialect | None = None,
+    encoding: TextEncoding | None = None,
+) -> Iterator[ReadRecord | RejectedRecord]:
+    """Yield every record of the file in order, read or rejected, never stopping early.
+
+    A record whose fields do not show its dialect takes the dialect of the record read
+    before it: partners send one dialect per file.
+    """
+    default: Dialect = dialect or "marc21"
     with open(path, "rb") as stream:
         for index, frame in enumerate(frames(stream), 1):
-            yield _outcome(index, frame)
+            outcome = _outcome(index, frame, dialect, default, encoding)
+            if isinstance(outcome, ReadRecord):
+                default = outcome.dialect
+            yield outcome
 
 
-def _outcome(index: int, frame: Frame) -> ReadRecord | RejectedRecord:
+def _outcome(
+    index: int,
+    frame: Frame,
+    dialect: Dialect | None,
+    default: Dialect,
+    encoding: TextEncoding | None,
+) -> ReadRecord | RejectedRecord:
     if frame.kind == "unterminated":
         reason = (
             "truncated: file ends without a record terminator "
@@ -29,10 +49,12 @@ def _outcome(index: int, frame: Frame) -> ReadRecord | RejectedRecord:
         )
         return RejectedRecord(index, frame.offset, reason, frame.data)
     try:
-        record = decode_record(frame.data)
+        decoded = decode_record(
+            frame.data, dialect=dialect, default_dialect=default, encoding=encoding
+        )
     except RecordDefect as defect:
         return RejectedRecord(index, frame.offset, str(defect), frame.data)
     except Exception as error:  # a bug on one record must not end the whole import
         reason = f"the record could not be decoded ({type(error).__name__}: {error})"
         return RejectedRecord(index, frame.offset, reason, frame.data)
-    return ReadRecord(index, frame.offset, record)
+    return ReadRecord(index, frame.offset, decoded.record, decoded.dialect, decoded.flags)

@@ -54,10 +54,40 @@ def parse_marc21(data: bytes) -> pymarc.Record:
     """Decode one UTF-8 MARC 21 record, as written by ``to_marc21``; ValueError if bad."""
     if RECORD_TERMINATOR in data[:-1]:
         raise RecordDefect("the data holds more than one record")
-    return decode_record(data, force_utf8=True)
+    return decode_record(data, dialect="marc21", encoding="utf-8").record
+
+
+_INDICATORS = frozenset(chr(code) for code in range(0x20, 0x7F))
+_CODES = frozenset(chr(code) for code in range(0x21, 0x7F))
 
 
 def _field_bytes(field: pymarc.Field) -> bytes:
+    """The field's bytes; the usual field is joined as text and encoded once.
+
+    Anything unusual (a bad tag, indicator or code, a structure character inside a
+    value) is left to the careful path, which says what is wrong.
+    """
+    tag = field.tag
+    if len(tag) == 3 and tag.isdigit() and tag >= "010":
+        indicators = field.indicators
+        subfields = field.subfields
+        if indicators is not None and indicators[0] in _INDICATORS and indicators[1] in _INDICATORS:
+            text = (
+                indicators[0]
+                + indicators[1]
+                + "".join(["\x1f" + code + value for code, value in subfields])
+            )
+            if (
+                all(code in _CODES for code, _ in subfields)
+                and text.count("\x1f") == len(subfields)
+                and "\x1e" not in text
+                and "\x1d" not in text
+            ):
+                return text.encode("utf-8") + FIELD_TERMINATOR
+    return _careful_field_bytes(field)
+
+
+def _careful_field_bytes(field: pymarc.Field) -> bytes:
     tag = field.tag
     if not is_tag(tag):
         raise ValueError(f"tag {tag!r} is not 3 letters or digits")

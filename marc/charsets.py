@@ -1,70 +1,105 @@
-"""Turning the bytes of a binary record into text without inventing characters.
+"""Turning the bytes of a binary record into NFC text without inventing characters.
 
-pymarc's MARC-8 translator replaces every character it has no table entry for with a
-space and carries on, so a Windows-1251, Latin-1 or DanMARC record comes out as
-plausible-looking garbage and nobody notices. Checking each character against pymarc's
-own tables before translating lets the reader refuse such a record instead. Full charset
-detection (cp1251, cp866, UNIMARC's 100$a) is deliberately not attempted here.
+Every decoder here is strict: a byte that is not a character of the set the record is
+read in makes the text undecodable, so a Windows-1251 record read as MARC-8 is
+refused rather than turned into plausible-looking garbage. Text comes out in
+Unicode NFC because UTF-8 records often carry decomposed accents while MARC-8 and
+ISO 5426 ones decode composed, and search has to match both.
 """
 
+import re
+import unicodedata
 from typing import Literal
 
-from pymarc import MARC8ToUnicode, marc8_mapping
+from marc.iso5426 import decode_iso5426
+from marc.marc8 import decode_marc8
+from marc.outcomes import Dialect
+from marc.text_errors import UndecodableText
 
-TextEncoding = Literal["utf-8", "marc-8"]
+TextEncoding = Literal["utf-8", "marc-8", "iso-5426", "cp1251", "cp866", "koi8-r", "latin-1"]
 
-_ESCAPE = 0x1B
-_SPACE = 0x20
-_BASIC_LATIN = 0x42
-_ANSEL = 0x45
-_EACC = 0x31
-_SWITCH_TO_BASIC_LATIN = 0x73  # ESC s
-_G0_INTERMEDIATES = frozenset(b"(,$")
-_G1_INTERMEDIATES = frozenset(b")-")
-
-_CHARSET_NAMES = {
-    0x31: "East Asian (EACC)",
-    0x32: "Hebrew",
-    0x33: "Basic Arabic",
-    0x34: "Extended Arabic",
-    0x42: "Basic Latin",
-    0x45: "Extended Latin (ANSEL)",
-    0x4E: "Basic Cyrillic",
-    0x51: "Extended Cyrillic",
-    0x53: "Basic Greek",
-    0x62: "Subscripts",
-    0x67: "Greek symbols",
-    0x70: "Superscripts",
+ENCODING_NAMES: dict[TextEncoding, str] = {
+    "utf-8": "UTF-8",
+    "marc-8": "MARC-8",
+    "iso-5426": "ISO 5426",
+    "cp1251": "Windows-1251",
+    "cp866": "CP866 (DOS Cyrillic)",
+    "koi8-r": "KOI8-R",
+    "latin-1": "ISO 8859-1 (Latin-1)",
 }
 
+# Single-byte sets whose lower half is ASCII: a whole field decodes at once, since the
+# subfield delimiter 0x1F is the same byte in them.
+_CODEC_NAMES: dict[TextEncoding, str] = {
+    "cp1251": "cp1251",
+    "cp866": "cp866",
+    "koi8-r": "koi8_r",
+    "latin-1": "latin-1",
+}
+WHOLE_FIELD_ENCODINGS: frozenset[TextEncoding] = frozenset({"utf-8", *_CODEC_NAMES})
 
-class UndecodableText(ValueError):
-    """Bytes that do not form text in the encoding the record is read in."""
+_UTF8_SEQUENCE = re.compile(
+    rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}"
+)
 
 
-def choose_encoding(record_bytes: bytes, leader_09: str) -> TextEncoding:
-    """Pick the encoding for a whole record.
-
-    Leader/09 = 'a' is believed. A blank Leader/09 often lies: many systems export UTF-8
-    without setting it, and MARC-8 text with diacritics is almost never valid UTF-8, so
-    non-ASCII bytes that decode as UTF-8 are taken to be UTF-8.
-    """
-    if leader_09 == "a":
-        return "utf-8"
-    if not record_bytes.isascii():
-        try:
-            record_bytes.decode("utf-8")
-        except UnicodeDecodeError:
-            return "marc-8"
-        return "utf-8"
-    return "marc-8"
+def legacy_encoding(dialect: Dialect) -> TextEncoding:
+    """The pre-Unicode character set each dialect's standard prescribes."""
+    return "iso-5426" if dialect == "unimarc" else "marc-8"
 
 
 def decode_text(data: bytes, encoding: TextEncoding) -> str:
     """Decode one field's or subfield's bytes, or raise UndecodableText saying where."""
     if encoding == "utf-8":
-        return _decode_utf8(data)
-    return _decode_marc8(data)
+        text = _decode_utf8(data)
+    elif encoding == "marc-8":
+        return decode_marc8(data)
+    elif encoding == "iso-5426":
+        return decode_iso5426(data)
+    else:
+        text = _decode_codec(data, encoding)
+    if text.isascii():
+        return text
+    return unicodedata.normalize("NFC", text)
+
+
+def nfc(text: str) -> str:
+    """``text`` in NFC; cheap for the ASCII text most values are."""
+    if text.isascii():
+        return text
+    return unicodedata.normalize("NFC", text)
+
+
+def is_utf8(data: bytes) -> bool:
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def has_utf8_sequences(data: bytes) -> bool:
+    """Whether ``data`` holds at least one well-formed multi-byte UTF-8 character.
+
+    Legacy text almost never does by accident, so bytes that fail to decode as UTF-8
+    but hold such sequences are UTF-8 with errors, not legacy text mislabelled.
+    """
+    return _UTF8_SEQUENCE.search(data) is not None
+
+
+def can_decode(data: bytes, encoding: TextEncoding) -> bool:
+    """Whether every field of the raw record decodes in ``encoding``.
+
+    Fields are taken between terminators and delimiters so that escape sequences and
+    diacritics are judged where a decoder would meet them.
+    """
+    try:
+        for field in data.split(b"\x1e"):
+            for part in field.split(b"\x1f"):
+                decode_text(part.replace(b"\x1d", b""), encoding)
+    except UndecodableText:
+        return False
+    return True
 
 
 def _decode_utf8(data: bytes) -> str:
@@ -77,79 +112,12 @@ def _decode_utf8(data: bytes) -> str:
         ) from None
 
 
-def _decode_marc8(data: bytes) -> str:
-    if data.isascii() and _ESCAPE not in data:
-        # Plain ASCII reads the same in MARC-8; skipping the translator keeps control
-        # characters that pymarc would silently drop.
-        return data.decode("ascii")
-    problem = _first_marc8_problem(data)
-    if problem is not None:
-        raise UndecodableText(problem)
+def _decode_codec(data: bytes, encoding: TextEncoding) -> str:
     try:
-        return MARC8ToUnicode(quiet=True).translate(data)
-    except (IndexError, KeyError, TypeError, ValueError):
-        raise UndecodableText("the MARC-8 escape sequences are broken") from None
-
-
-def _charset_name(code: int) -> str:
-    return _CHARSET_NAMES.get(code, f"unknown character set 0x{code:02X}")
-
-
-def _first_marc8_problem(data: bytes) -> str | None:
-    """Walk the bytes the way pymarc's translator does and report the first bad character.
-
-    Mirrors pymarc's handling of escape sequences so that what is accepted here is
-    exactly what its translator can map.
-    """
-    g0, g1 = _BASIC_LATIN, _ANSEL
-    codesets = marc8_mapping.CODESETS
-    odd_map = marc8_mapping.ODD_MAP
-    pos, end = 0, len(data)
-    while pos < end:
-        byte = data[pos]
-        if byte == _ESCAPE:
-            if pos + 1 >= end:
-                return f"the escape sequence at position {pos} is cut off"
-            intermediate = data[pos + 1]
-            if intermediate in _G0_INTERMEDIATES or intermediate in _G1_INTERMEDIATES:
-                final_pos = pos + 2
-                if intermediate == 0x24 and data[final_pos : final_pos + 1] == b",":
-                    final_pos += 1  # ESC $ , F designates a multibyte G0 set
-                if final_pos >= end:
-                    return f"the escape sequence at position {pos} is cut off"
-                if intermediate in _G0_INTERMEDIATES:
-                    g0 = data[final_pos]
-                else:
-                    g1 = data[final_pos]
-                pos = final_pos + 1
-                continue
-            if intermediate in codesets:
-                g0 = intermediate
-                pos += 2
-            elif intermediate == _SWITCH_TO_BASIC_LATIN:
-                g0 = _BASIC_LATIN
-                pos += 2
-            else:
-                pos += 1  # an unknown escape: pymarc drops the ESC and reads on
-            continue
-        if g0 == _EACC:
-            if pos + 3 > end:
-                return f"a three-byte East Asian character at position {pos} is cut off"
-            code = int.from_bytes(data[pos : pos + 3], "big")
-            if code not in codesets.get(_EACC, {}) and code not in odd_map:
-                return (
-                    f"character 0x{code:06X} at position {pos} is not in pymarc's "
-                    "MARC-8 East Asian (EACC) table"
-                )
-            pos += 3
-            continue
-        pos += 1
-        if byte < _SPACE or 0x80 < byte < 0xA0 or byte == _SPACE:
-            continue  # controls and spaces: pymarc passes or drops them, never invents
-        table = g1 if byte > 0x80 else g0
-        if byte not in codesets.get(table, {}) and byte not in odd_map:
-            return (
-                f"byte 0x{byte:02X} at position {pos - 1} is not a character of the MARC-8 "
-                f"{_charset_name(table)} set"
-            )
-    return None
+        return data.decode(_CODEC_NAMES[encoding])
+    except UnicodeDecodeError as error:
+        bad = data[error.start : error.start + 1]
+        raise UndecodableText(
+            f"byte 0x{bad.hex().upper()} at position {error.start} is not a character of "
+            f"{ENCODING_NAMES[encoding]}"
+        ) from None

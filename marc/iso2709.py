@@ -1,4 +1,4 @@
-"""One binary (ISO 2709) MARC record into a pymarc.Record, or a reason why not.
+"""One binary (ISO 2709) record, MARC 21 or UNIMARC, into a pymarc.Record or a reason.
 
 pymarc's own decoder trusts the directory blindly and reports problems as bare
 exception names. Checking each part of the record here lets a rejection say what is
@@ -11,8 +11,20 @@ from dataclasses import dataclass
 
 import pymarc
 
-from marc.charsets import TextEncoding, UndecodableText, choose_encoding, decode_text
-from marc.field_rules import is_control_tag, is_indicator, is_subfield_code
+from marc.charset_declarations import (
+    Choice,
+    Declaration,
+    fallback,
+    first_choice,
+    marc21_declaration,
+    unimarc_declaration,
+)
+from marc.charsets import ENCODING_NAMES, WHOLE_FIELD_ENCODINGS, TextEncoding, decode_text, nfc
+from marc.dialects import dialect_of
+from marc.field_rules import is_subfield_code
+from marc.outcomes import Dialect
+from marc.record_parts import control_field, data_field, subfield, subfields_from
+from marc.text_errors import UndecodableText
 
 LEADER_LENGTH = 24
 DIRECTORY_ENTRY_LENGTH = 12
@@ -21,25 +33,38 @@ RECORD_TERMINATOR = 0x1D
 SUBFIELD_DELIMITER = b"\x1f"
 
 _MIN_RECORD_LENGTH = LEADER_LENGTH + 2  # leader, directory terminator, record terminator
-_DIRECTORY_ENTRY = re.compile(rb"([0-9A-Za-z]{3})([0-9]{4})([0-9]{5})")
+_DIRECTORY_ENTRY = re.compile(rb"[0-9A-Za-z]{3}[0-9]{9}")
 _DIRECTORY = re.compile(rb"(?:[0-9A-Za-z]{3}[0-9]{9})+")
+_PRINTABLE_INDICATORS = frozenset(chr(code) for code in range(0x20, 0x7F))
 
 
 class RecordDefect(ValueError):
     """A record's bytes cannot become a pymarc.Record; the message says why."""
 
 
+class _TextDefect(RecordDefect):
+    """A field whose bytes are not text in the encoding tried; another may fit."""
+
+
 @dataclass(frozen=True, slots=True)
-class _Entry:
-    tag: str
-    start: int
-    end: int  # exclusive, includes the field terminator
+class DecodedRecord:
+    record: pymarc.Record
+    dialect: Dialect
+    flags: tuple[str, ...]
 
 
-def decode_record(data: bytes, *, force_utf8: bool = False) -> pymarc.Record:
+def decode_record(
+    data: bytes,
+    *,
+    dialect: Dialect | None = None,
+    default_dialect: Dialect = "marc21",
+    encoding: TextEncoding | None = None,
+) -> DecodedRecord:
     """Decode ``data``, one record from its leader up to and including 0x1D.
 
-    ``force_utf8`` is for records this service wrote itself, which are always UTF-8.
+    ``dialect`` and ``encoding`` are what the caller knows for certain (the partner's
+    format and character set); without them both are worked out from the record, and
+    ``default_dialect`` decides a record whose fields do not show its dialect.
     """
     if len(data) < _MIN_RECORD_LENGTH:
         raise RecordDefect(
@@ -56,14 +81,37 @@ def decode_record(data: bytes, *, force_utf8: bool = False) -> pymarc.Record:
             raise
         raise RecordDefect(f"{length_problem}, and {defect}") from None
 
-    encoding: TextEncoding = "utf-8" if force_utf8 else choose_encoding(data, leader[9])
+    tags = [entry[0] for entry in entries]
+    chosen_dialect = dialect or dialect_of(tags, default_dialect)
+    declaration = _declaration(data, entries, leader, chosen_dialect)
+    try:
+        choice = first_choice(data, declaration, chosen_dialect, encoding)
+    except UndecodableText as problem:
+        raise RecordDefect(str(problem)) from None
     indicator_count = int(leader[10]) if leader[10].isdigit() else 2
-    fields = [_field(data, entry, encoding, leader[9], indicator_count) for entry in entries]
+    try:
+        fields, field_flags = _fields(data, entries, choice.encoding, declaration, indicator_count)
+    except _TextDefect:
+        second = None if encoding else fallback(data, declaration, chosen_dialect)
+        if second is None:
+            raise
+        choice = Choice(second.encoding, choice.flags + second.flags)
+        fields, field_flags = _fields(data, entries, choice.encoding, declaration, indicator_count)
     record = pymarc.Record()
     record.leader = pymarc.Leader(leader)
-    for field in fields:
-        record.add_field(field)
-    return record
+    record.fields = fields
+    return DecodedRecord(record, chosen_dialect, choice.flags + field_flags)
+
+
+def _declaration(
+    data: bytes, entries: list[tuple[str, int, int]], leader: str, dialect: Dialect
+) -> Declaration:
+    if dialect == "marc21":
+        return marc21_declaration(leader)
+    for tag, start, end in entries:
+        if tag == "100":
+            return unimarc_declaration(data[start : end - 1])
+    return unimarc_declaration(None)
 
 
 def _leader_text(data: bytes) -> str:
@@ -89,8 +137,11 @@ def _length_problem(leader: str, actual: int) -> str | None:
     return None
 
 
-def _directory(data: bytes, leader: str) -> list[_Entry]:
-    """Read the directory and check that every field it lists ends where it says."""
+def _directory(data: bytes, leader: str) -> list[tuple[str, int, int]]:
+    """Read the directory and check that every field it lists ends where it says.
+
+    Each entry is (tag, start, end), ``end`` exclusive and including the terminator.
+    """
     base_text = leader[12:17]
     if not base_text.isdigit():
         raise RecordDefect(
@@ -117,16 +168,18 @@ def _directory(data: bytes, leader: str) -> list[_Entry]:
         )
     if not directory:
         raise RecordDefect("the record has no fields (its directory is empty)")
-
     if not _DIRECTORY.fullmatch(directory):
         raise RecordDefect(_bad_directory_entry(directory))
+
     entries = []
     last_field_byte = len(data) - 1  # the record terminator is not part of any field
-    for entry in _DIRECTORY_ENTRY.finditer(directory):
-        tag = entry.group(1).decode("ascii")
-        start = base + int(entry.group(3))
-        end = start + int(entry.group(2))
-        if end <= start:
+    text = directory.decode("ascii")
+    for at in range(0, len(text), DIRECTORY_ENTRY_LENGTH):
+        tag = text[at : at + 3]
+        length = int(text[at + 3 : at + 7])
+        start = base + int(text[at + 7 : at + 12])
+        end = start + length
+        if not length:
             raise RecordDefect(f"field {tag} has length 0 in the directory")
         if end > last_field_byte:
             raise RecordDefect(
@@ -138,7 +191,7 @@ def _directory(data: bytes, leader: str) -> list[_Entry]:
                 f"field {tag} does not end with a field terminator where the directory "
                 f"says it ends (byte {end - 1})"
             )
-        entries.append(_Entry(tag, start, end))
+        entries.append((tag, start, end))
     return entries
 
 
@@ -154,107 +207,187 @@ def _bad_directory_entry(directory: bytes) -> str:
     return "the directory is not valid"
 
 
-def _field(
+def _fields(
     data: bytes,
-    entry: _Entry,
+    entries: list[tuple[str, int, int]],
     encoding: TextEncoding,
-    leader_09: str,
-    leader_indicator_count: int,
-) -> pymarc.Field:
-    content = data[entry.start : entry.end - 1]
-    tag = entry.tag
-    if is_control_tag(tag):
-        return pymarc.Field(tag=tag, data=_text(content, tag, encoding, leader_09))
-    if encoding == "utf-8":
-        # UTF-8 never uses 0x1F inside a character, so the field is decoded once and
-        # split afterwards; MARC-8 must be split first, its escapes are per subfield.
-        indicator_text, *parts = _utf8_field(content, tag, leader_09).split("\x1f")
+    declaration: Declaration,
+    indicator_count: int,
+) -> tuple[list[pymarc.Field], tuple[str, ...]]:
+    """The record's fields, and flags for the text kept in a subfield of its own.
+
+    UTF-8 fields of the usual shape (two printable indicators, printable codes) take a
+    short path, since nearly every field of every record is one; anything else goes
+    through the careful path that can say what is wrong.
+    """
+    utf8 = encoding == "utf-8"
+    fields = []
+    flags: tuple[str, ...] = ()
+    for tag, start, end in entries:
+        content = data[start : end - 1]
+        if utf8:
+            try:
+                text = content.decode("utf-8")
+            except UnicodeDecodeError as error:
+                raise _TextDefect(_utf8_problem(content, error, tag, declaration)) from None
+            if tag < "010" and tag.isdigit():
+                fields.append(control_field(tag, text if text.isascii() else nfc(text)))
+                continue
+            parts = text.split("\x1f")
+            head = parts[0]
+            if (
+                len(head) == 2
+                and head[0] in _PRINTABLE_INDICATORS
+                and head[1] in _PRINTABLE_INDICATORS
+            ):
+                subfields = subfields_from(parts, not text.isascii())
+                if subfields is not None:
+                    fields.append(data_field(tag, head[0], head[1], subfields))
+                    continue
+        field, flag = _field(content, tag, encoding, declaration, indicator_count)
+        fields.append(field)
+        flags += flag
+    return fields, flags
+
+
+def _field(
+    content: bytes,
+    tag: str,
+    encoding: TextEncoding,
+    declaration: Declaration,
+    indicator_count: int,
+) -> tuple[pymarc.Field, tuple[str, ...]]:
+    """One field the careful way, with a flag if text had to be kept under $a."""
+    if tag < "010" and tag.isdigit():
+        return control_field(tag, _text(content, tag, encoding, declaration)), ()
+    tolerated = max(indicator_count, 2) + 1
+    flags: tuple[str, ...] = ()
+    if encoding in WHOLE_FIELD_ENCODINGS:
+        # These sets never use 0x1F inside a character, so the field is decoded once
+        # and split afterwards; MARC-8 and ISO 5426 must be split first, their
+        # escapes and diacritics belong to one subfield.
+        head, *parts = _whole_field(content, tag, encoding, declaration).split("\x1f")
         values = [(part[:1], part[1:]) for part in parts if part]
+        leftover = nfc(head[2:]) if len(head) > tolerated else ""
     else:
-        indicator_bytes, *byte_parts = content.split(SUBFIELD_DELIMITER)
-        indicator_text = indicator_bytes.decode("latin-1")
+        head_bytes, *byte_parts = content.split(SUBFIELD_DELIMITER)
+        head = head_bytes.decode("latin-1")
         values = [
-            (chr(part[0]), _text(part[1:], f"{tag} ${chr(part[0])}", encoding, leader_09))
+            (chr(part[0]), _text(part[1:], f"{tag} ${chr(part[0])}", encoding, declaration))
             for part in byte_parts
             if part
         ]
-    indicators = _indicators(indicator_text, tag, leader_indicator_count, encoding)
+        leftover = ""
+        if len(head_bytes) > tolerated:
+            leftover = _text(head_bytes[2:], tag, encoding, declaration)
+    first, second = _indicators(head[:2] if leftover else head, tag, encoding)
     subfields = []
+    if leftover:
+        # Text before the first subfield code (or a field with no codes at all):
+        # kept under $a, where it nearly always belongs, rather than losing the record.
+        subfields.append(subfield("a", leftover))
+        flags += (
+            f"field {tag} holds text without a subfield code ('{leftover[:40]}'); it was "
+            "kept as subfield $a",
+        )
     for code, value in values:  # empty parts (two delimiters in a row) were skipped
         if not is_subfield_code(code):
             raise RecordDefect(
                 f"field {tag} has a subfield code that is not a printable ASCII character "
                 f"({_shown_character(code, encoding)})"
             )
-        subfields.append(pymarc.Subfield(code=code, value=value))
-    return pymarc.Field(tag=tag, indicators=indicators, subfields=subfields)
+        subfields.append(subfield(code, value))
+    return data_field(tag, first, second, subfields), flags
 
 
-def _utf8_field(content: bytes, tag: str, leader_09: str) -> str:
-    try:
-        return content.decode("utf-8")
-    except UnicodeDecodeError as error:
-        before = content[: error.start].split(SUBFIELD_DELIMITER)
-        where = f"{tag} ${chr(before[-1][0])}" if len(before) > 1 and before[-1] else tag
-        position = len(before[-1]) - 1 if len(before) > 1 else error.start
-        bad = content[error.start]
-        note = _encoding_note("utf-8", leader_09)
-        raise RecordDefect(
-            f"field {where}: byte 0x{bad:02X} at position {position} is not valid UTF-8 {note}"
-        ) from None
+def _whole_field(content: bytes, tag: str, encoding: TextEncoding, declaration: Declaration) -> str:
+    if encoding == "utf-8":
+        try:
+            text = content.decode("utf-8")
+        except UnicodeDecodeError as error:
+            raise _TextDefect(_utf8_problem(content, error, tag, declaration)) from None
+    else:
+        text = _text(content, tag, encoding, declaration)
+    if text.isascii():
+        return text
+    # NFC per value, never across the whole field: a combining mark at the start of a
+    # value would otherwise merge with the subfield code before it.
+    first, *parts = text.split("\x1f")
+    return "\x1f".join([first, *(part[:1] + nfc(part[1:]) for part in parts)])
 
 
-def _indicators(
-    indicator_text: str, tag: str, leader_indicator_count: int, encoding: TextEncoding
-) -> pymarc.Indicators:
+def _utf8_problem(
+    content: bytes, error: UnicodeDecodeError, tag: str, declaration: Declaration
+) -> str:
+    before = content[: error.start].split(SUBFIELD_DELIMITER)
+    if len(before) > 1 and not before[-1]:
+        return (
+            f"field {tag} has a subfield code that is not a printable ASCII character "
+            f"(byte 0x{content[error.start]:02X})"
+        )
+    where = f"{tag} ${chr(before[-1][0])}" if len(before) > 1 else tag
+    position = len(before[-1]) - 1 if len(before) > 1 else error.start
+    bad = content[error.start]
+    note = _encoding_note("utf-8", declaration)
+    return f"field {where}: byte 0x{bad:02X} at position {position} is not valid UTF-8 {note}"
+
+
+def _indicators(indicator_text: str, tag: str, encoding: TextEncoding) -> tuple[str, str]:
     """Take the two indicators, tolerating what real files do around them.
 
     Missing indicators become blanks, as in pymarc. Extra indicator positions are
     dropped when Leader/10 announces them (DanMARC has three), and so is one stray
-    character (some editors write a blank indicator as a backslash). Anything longer is
-    text with no subfield code, and dropping it would lose data, so the record is
-    refused instead.
+    character (some editors write a blank indicator as a backslash); longer text is
+    split off by the caller.
     """
-    tolerated = max(leader_indicator_count, 2) + 1
-    if len(indicator_text) > tolerated:
-        raise RecordDefect(
-            f"field {tag} has text ('{indicator_text[2:42]}') between its indicators and "
-            "its first subfield code, so it cannot be placed in a subfield"
-        )
-    padded = indicator_text + "  "
-    first, second = padded[0], padded[1]
+    if len(indicator_text) == 2:
+        first, second = indicator_text[0], indicator_text[1]
+    else:
+        padded = indicator_text + "  "
+        first, second = padded[0], padded[1]
     for indicator in (first, second):
-        if not is_indicator(indicator):
+        if indicator not in _PRINTABLE_INDICATORS:
             raise RecordDefect(
                 f"field {tag} has an indicator that is not a printable ASCII character "
                 f"({_shown_character(indicator, encoding)})"
             )
-    return pymarc.Indicators(first, second)
+    return first, second
 
 
 def _shown_character(character: str, encoding: TextEncoding) -> str:
-    if encoding == "marc-8" and not character.isascii():
+    if encoding not in WHOLE_FIELD_ENCODINGS and not character.isascii():
         return f"byte 0x{ord(character):02X}"  # it came from latin-1 decoding one byte
     if character.isprintable() and not character.isspace():
         return f"'{character}'"
     return f"U+{ord(character):04X}"
 
 
-def _text(content: bytes, where: str, encoding: TextEncoding, leader_09: str) -> str:
+def _text(content: bytes, where: str, encoding: TextEncoding, declaration: Declaration) -> str:
     try:
         return decode_text(content, encoding)
     except UndecodableText as problem:
-        note = _encoding_note(encoding, leader_09)
-        raise RecordDefect(f"field {where}: {problem} {note}") from None
+        note = _encoding_note(encoding, declaration)
+        raise _TextDefect(f"field {where}: {problem} {note}") from None
 
 
-def _encoding_note(encoding: TextEncoding, leader_09: str) -> str:
-    if encoding == "utf-8":
-        if leader_09 == "a":
-            return "(Leader/09 is 'a', so the record should be UTF-8)"
-        return "(the record is read as UTF-8)"
-    shown = "blank" if leader_09 == " " else repr(leader_09)
-    return (
-        f"(Leader/09 is {shown}, so the record is read as MARC-8; its text may be in "
-        "another character set such as Windows-1251 or Latin-1)"
-    )
+def _encoding_note(encoding: TextEncoding, declaration: Declaration) -> str:
+    name = ENCODING_NAMES[encoding]
+    said = f"{declaration.where} is {declaration.shown}"
+    if encoding in ("marc-8", "iso-5426"):
+        return (
+            f"({said}, so the record is read as {name}; its text may be in another "
+            "character set such as Windows-1251 or Latin-1)"
+        )
+    if declaration.encoding == encoding:
+        return f"({said}, so the record should be {name})"
+    return f"(the record is read as {name})"
+
+
+def record_tags(data: bytes) -> list[str] | None:
+    """The tags in the record's directory, or None if the directory cannot be read."""
+    if len(data) < _MIN_RECORD_LENGTH or not data[:LEADER_LENGTH].isascii():
+        return None
+    try:
+        return [tag for tag, _, _ in _directory(data, data[:LEADER_LENGTH].decode("ascii"))]
+    except RecordDefect:
+        return None

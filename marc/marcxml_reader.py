@@ -20,9 +20,10 @@ import pymarc
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import XMLParser
 
+from marc.dialects import dialect_of
 from marc.errors import MarcFormatError
 from marc.marcxml_record_builder import MARC_NAMESPACE, RecordBuilder, is_marc_namespace
-from marc.outcomes import ReadRecord, RejectedRecord
+from marc.outcomes import Dialect, ReadRecord, RejectedRecord
 
 BLOCK_SIZE = 1 << 16
 MAX_RAW_BYTES = 1 << 20  # a rejected record's bytes are kept up to this size
@@ -164,15 +165,23 @@ class _Parser:
         return self.base + self._xml.parser.CurrentByteIndex - self.prefix_length
 
 
-def read_marcxml(path: str | os.PathLike[str]) -> Iterator[ReadRecord | RejectedRecord]:
-    """Yield every MARCXML record of the file in order, read or rejected."""
+def read_marcxml(
+    path: str | os.PathLike[str], *, dialect: Dialect | None = None
+) -> Iterator[ReadRecord | RejectedRecord]:
+    """Yield every MARCXML record of the file in order, read or rejected.
+
+    MARCXML carries UNIMARC records too; ``dialect`` fixes which, otherwise each
+    record's fields tell.
+    """
     with open(path, "rb") as stream:
-        yield from _MarcXmlReading(stream).outcomes()
+        yield from _MarcXmlReading(stream, dialect).outcomes()
 
 
 class _MarcXmlReading:
-    def __init__(self, stream: BinaryIO) -> None:
+    def __init__(self, stream: BinaryIO, dialect: Dialect | None = None) -> None:
         self._stream = stream
+        self._dialect = dialect
+        self._default: Dialect = dialect or "marc21"
         head = stream.read(1024)
         stream.seek(0)
         declared = _DECLARED_ENCODING.match(head.removeprefix(b"\xef\xbb\xbf"))
@@ -222,7 +231,10 @@ class _MarcXmlReading:
         for item in found:
             self._count += 1
             if isinstance(item.result, pymarc.Record):
-                yield ReadRecord(self._count, item.offset, item.result)
+                tags = [field.tag for field in item.result.fields]
+                dialect = self._dialect or dialect_of(tags, self._default)
+                self._default = dialect
+                yield ReadRecord(self._count, item.offset, item.result, dialect)
             else:
                 raw = self._element_bytes(item.offset, item.end)
                 yield RejectedRecord(self._count, item.offset, item.result, raw)

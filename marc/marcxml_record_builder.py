@@ -7,10 +7,16 @@ look-alike such as an OAI-PMH <record> wrapper that holds no MARC fields at all.
 
 import pymarc
 
+from marc.charsets import nfc
 from marc.field_rules import is_control_tag, is_indicator, is_subfield_code, is_tag
+from marc.record_parts import control_field, data_field, subfield
 
 MARC_NAMESPACE = "http://www.loc.gov/MARC21/slim"
 LEADER_LENGTH = 24
+# A record's text and elements are held until its end tag; this caps what one record
+# (a hostile one, say, with a gigabyte of subfields) may make the reader hold.
+MAX_RECORD_SIZE = 4 << 20
+_ELEMENT_COST = 32  # what an element costs against the cap, whatever its text
 
 _TEXT_ELEMENTS = frozenset({"leader", "controlfield", "subfield"})
 _OTHER = "#other"  # an element that is not part of the MARC structure
@@ -64,6 +70,7 @@ class RecordBuilder:
         self._indicators = ("", "")
         self._subfields: list[pymarc.Subfield] = []
         self._code: str | None = None
+        self._size = 0
 
     def is_marc(self) -> bool:
         """Whether this element is a MARC record rather than a wrapper or look-alike."""
@@ -74,6 +81,7 @@ class RecordBuilder:
         )
 
     def child_start(self, namespace: str | None, local: str, attrib: dict[str, str]) -> None:
+        self._grow(_ELEMENT_COST)
         parent = self._path[-1] if self._path else None
         marc = is_marc_namespace(namespace)
         kind = _OTHER
@@ -101,8 +109,21 @@ class RecordBuilder:
             self._add_data_field()
 
     def text(self, content: str) -> None:
-        if self._path and self._path[-1] in _TEXT_ELEMENTS:
+        if self._path and self._path[-1] in _TEXT_ELEMENTS and self._grow(len(content)):
             self._text.append(content)
+
+    def _grow(self, size: int) -> bool:
+        """Count ``size`` against the cap; False once the record is over it."""
+        self._size += size
+        if self._size <= MAX_RECORD_SIZE:
+            return True
+        if self._size - size <= MAX_RECORD_SIZE:
+            self._problems.append(
+                f"the record holds more than {MAX_RECORD_SIZE} characters of MARC data, far "
+                "more than a MARC record can"
+            )
+            self._fields.clear()
+        return False
 
     def outcome(self) -> pymarc.Record | str:
         """The finished Record, or a sentence saying why there is none."""
@@ -123,8 +144,7 @@ class RecordBuilder:
             return "the record has no fields"
         record = pymarc.Record()
         record.leader = pymarc.Leader(self._leader)
-        for field in self._fields:
-            record.add_field(field)
+        record.fields = list(self._fields)
         return record
 
     def _record_child(self, namespace: str | None, local: str, attrib: dict[str, str]) -> str:
@@ -167,7 +187,8 @@ class RecordBuilder:
                 "hold data without subfields"
             )
             return
-        self._fields.append(pymarc.Field(tag=self._tag, data=data))
+        if self._size <= MAX_RECORD_SIZE:
+            self._fields.append(control_field(self._tag, nfc(data)))
 
     def _add_subfield(self, value: str) -> None:
         if self._code is None:
@@ -178,7 +199,7 @@ class RecordBuilder:
                 "ASCII character"
             )
         else:
-            self._subfields.append(pymarc.Subfield(code=self._code, value=value))
+            self._subfields.append(subfield(self._code, nfc(value)))
         self._code = None
 
     def _add_data_field(self) -> None:
@@ -195,10 +216,5 @@ class RecordBuilder:
                     "printable ASCII character"
                 )
                 return
-        self._fields.append(
-            pymarc.Field(
-                tag=self._tag,
-                indicators=pymarc.Indicators(first, second),
-                subfields=self._subfields,
-            )
-        )
+        if self._size <= MAX_RECORD_SIZE:
+            self._fields.append(data_field(self._tag, first, second, self._subfields))

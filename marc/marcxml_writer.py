@@ -13,7 +13,7 @@ from collections.abc import Iterable, Iterator
 
 import pymarc
 
-from marc.binary_writer import parse_marc21
+from marc.binary_writer import parse_marc21, to_marc21
 from marc.marcxml_record_builder import MARC_NAMESPACE
 
 HEADER = (
@@ -44,8 +44,31 @@ def marcxml_collection(records: Iterable[bytes]) -> Iterator[bytes]:
     """
     yield HEADER
     for raw in records:
-        yield record_xml(parse_marc21(raw)).encode("utf-8")
+        yield record_xml(_xml_safe(parse_marc21(raw))).encode("utf-8")
     yield FOOTER
+
+
+def _xml_safe(record: pymarc.Record) -> pymarc.Record:
+    """Replace what XML cannot carry, and make the leader's lengths say so.
+
+    Otherwise reading the export back and writing it again would give a different
+    record length in the leader: the replacement takes more bytes than the original.
+    """
+    changed = False
+    for field in record.fields:
+        if field.control_field:
+            if field.data and _NOT_XML_CHARACTER.search(field.data):
+                field.data = _NOT_XML_CHARACTER.sub("\ufffd", field.data)
+                changed = True
+        elif any(_NOT_XML_CHARACTER.search(value) for _, value in field.subfields):
+            field.subfields = [
+                pymarc.Subfield(code, _NOT_XML_CHARACTER.sub("\ufffd", value))
+                for code, value in field.subfields
+            ]
+            changed = True
+    if changed:
+        record.leader = pymarc.Leader(to_marc21(record)[:24].decode("ascii"))
+    return record
 
 
 def record_xml(record: pymarc.Record) -> str:

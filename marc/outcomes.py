@@ -10,16 +10,27 @@ from typing import Literal
 
 import pymarc
 
-MarcFormat = Literal["marc21", "marcxml"]
+# How a file is packaged. "marc21" and "unimarc" are both ISO 2709 binary; naming one
+# also says which dialect its records are in.
+MarcFormat = Literal["marc21", "unimarc", "marcxml", "marcjson"]
+
+# Which rule book the tags of a record follow, whatever the packaging.
+Dialect = Literal["marc21", "unimarc"]
 
 
 @dataclass(frozen=True, slots=True)
 class ReadRecord:
-    """A record that was read and decoded without loss."""
+    """A record that was read and decoded without loss.
+
+    ``flags`` are sentences about what the reader had to work around, such as a
+    character set declaration that the bytes contradict; the record itself is sound.
+    """
 
     index: int
     offset: int
     record: pymarc.Record
+    dialect: Dialect = "marc21"
+    flags: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

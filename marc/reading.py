@@ -1,24 +1,38 @@
-"""The one entry point for reading a MARC file, whatever its format."""
+"""The one entry point for reading a MARC file, whatever its format and dialect."""
 
 import os
 from collections.abc import Iterator
 
-from marc.binary_reader import read_marc21
+from marc.binary_reader import read_binary
+from marc.charsets import TextEncoding
 from marc.detection import detect_format
 from marc.errors import MarcFormatError
+from marc.marcjson_reader import read_marcjson
 from marc.marcxml_reader import read_marcxml
-from marc.outcomes import MarcFormat, ReadRecord, RejectedRecord
+from marc.outcomes import Dialect, MarcFormat, ReadRecord, RejectedRecord
+
+_BINARY: tuple[MarcFormat, ...] = ("marc21", "unimarc")
 
 
 def read_records(
-    path: str | os.PathLike[str], fmt: MarcFormat | None = None
+    path: str | os.PathLike[str],
+    fmt: MarcFormat | None = None,
+    *,
+    dialect: Dialect | None = None,
+    encoding: TextEncoding | None = None,
 ) -> Iterator[ReadRecord | RejectedRecord]:
     """Stream every record of the file, read or rejected, in file order.
 
+    ``fmt`` names the packaging; "marc21" and "unimarc" (binary) also fix the dialect
+    of every record. ``dialect`` fixes it for any packaging (a partner registered as
+    RUSMARC sends UNIMARC in MARCXML too). ``encoding`` overrides what binary records
+    say about their character set, for a partner known to send, say, Windows-1251.
+    Left out, each is worked out from the content, record by record.
+
     The format is checked here, before the first record is asked for, so that a file
-    which is not MARC at all fails at once with MarcFormatError. A declared ``fmt`` that
-    the content contradicts is an error too: reading XML as binary MARC would only
-    produce a rejection for every "record".
+    which is not MARC at all fails at once with MarcFormatError. A declared ``fmt``
+    whose packaging the content contradicts is an error too: reading XML as binary
+    MARC would only produce a rejection for every "record".
     """
     try:
         sniffed: MarcFormat | None = detect_format(path)
@@ -26,9 +40,17 @@ def read_records(
         if fmt is None:
             raise
         sniffed = None
-    if fmt is not None and sniffed is not None and fmt != sniffed:
+    if fmt is not None and sniffed is not None and _packaging(fmt) != _packaging(sniffed):
         raise MarcFormatError(f"the file was declared as {fmt}, but its content is {sniffed}")
     chosen = fmt or sniffed
+    if dialect is None and fmt in _BINARY:
+        dialect = "unimarc" if fmt == "unimarc" else "marc21"
     if chosen == "marcxml":
-        return read_marcxml(path)
-    return read_marc21(path)
+        return read_marcxml(path, dialect=dialect)
+    if chosen == "marcjson":
+        return read_marcjson(path, dialect=dialect)
+    return read_binary(path, dialect=dialect, encoding=encoding)
+
+
+def _packaging(fmt: MarcFormat) -> str:
+    return "binary" if fmt in _BINARY else fmt

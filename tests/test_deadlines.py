@@ -3,7 +3,7 @@ waiting skipped by Temporal's time-skipping test server. Everything is driven ov
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from temporalio.testing import WorkflowEnvironment
@@ -37,7 +37,7 @@ async def test_reminder_then_expiry_releases_the_reservation(
     )
     item = r.json()
     assert item["copies_available"] == 2
-    respond_by = (datetime.now(UTC) + timedelta(days=10)).date().isoformat()
+    respond_by = await server_day(skipping_env, days=10)
     r = await http.post(
         "/api/v1/exchanges",
         json={
@@ -76,11 +76,24 @@ async def test_reminder_then_expiry_releases_the_reservation(
     assert r.json()["type"] in ("/problems/exchange-closed", "/problems/invalid-transition")
 
 
-async def _shipped(stack: Stack) -> tuple[str, dict[str, str], dict[str, Any]]:
+async def server_day(env: WorkflowEnvironment, days: int) -> str:
+    """A date ``days`` ahead on the test server's clock, which earlier tests have moved on."""
+    return (await env.get_current_time() + timedelta(days=days)).date().isoformat()
+
+
+async def _shipped(
+    stack: Stack, env: WorkflowEnvironment
+) -> tuple[str, dict[str, str], dict[str, Any]]:
     http, staff = stack.http, stack.staff
     partner, key = await register_partner(http, staff)
     r = await http.post(
-        "/api/v1/exchanges", json={"partner": partner["code"], "lines": lines(2)}, headers=staff
+        "/api/v1/exchanges",
+        json={
+            "partner": partner["code"],
+            "lines": lines(2),
+            "respond_by": await server_day(env, days=30),
+        },
+        headers=staff,
     )
     exchange = r.json()
     url = f"/api/v1/exchanges/{exchange['id']}"
@@ -100,7 +113,7 @@ async def test_overdue_receipt_raises_two_claims_then_the_sender_marks_it_lost(
     skipping_stack: Stack, skipping_env: WorkflowEnvironment
 ) -> None:
     stack = skipping_stack
-    url, _key, _ = await _shipped(stack)
+    url, _key, _ = await _shipped(stack, skipping_env)
 
     await skipping_env.sleep(timedelta(days=61))
     exchange = await _wait_step(stack, url, "claim")
@@ -126,7 +139,7 @@ async def test_late_receipt_settles_the_overdue_claim(
     skipping_stack: Stack, skipping_env: WorkflowEnvironment
 ) -> None:
     stack = skipping_stack
-    url, key, shipped = await _shipped(stack)
+    url, key, shipped = await _shipped(stack, skipping_env)
     await skipping_env.sleep(timedelta(days=61))
     await _wait_step(stack, url, "claim")
     line = shipped["lines"][0]["id"]

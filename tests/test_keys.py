@@ -89,7 +89,9 @@ async def test_partner_rotates_its_key_with_an_overlap(stack: Stack) -> None:
     http = stack.http
     partner, old_key = await register_partner(http, stack.staff)
     code = partner["code"]
-    r = await http.post(f"/api/v1/partners/{code}/keys", json={"overlap_hours": 24}, headers=old_key)
+    r = await http.post(
+        f"/api/v1/partners/{code}/keys", json={"overlap_hours": 24}, headers=old_key
+    )
     assert r.status_code == 201, r.text
     new_key = bearer(r.json()["key"])
     # Both work during the overlap.

@@ -4,21 +4,26 @@ from __future__ import annotations
 
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import WorkflowExecutionStatus
+from temporalio.testing import WorkflowEnvironment
 
 from tests.conftest import Stack
 from tests.support import register_partner
+from tests.test_deadlines import server_day
 from workflows.exchange import CONTINUE_AS_NEW_AFTER_EVENTS
 from workflows.shared import workflow_id
 
 LINES = 120
 
 
-async def test_many_claims_keep_every_history_short(skipping_stack: Stack) -> None:
+async def test_many_claims_keep_every_history_short(
+    skipping_stack: Stack, skipping_env: WorkflowEnvironment
+) -> None:
     stack = skipping_stack
     http, staff = stack.http, stack.staff
     partner, key = await register_partner(http, staff)
     body = {
         "partner": partner["code"],
+        "respond_by": await server_day(skipping_env, days=30),
         "lines": [{"title": f"Serial vol. {n}", "quantity": 2} for n in range(1, LINES + 1)],
     }
     exchange = (await http.post("/api/v1/exchanges", json=body, headers=staff)).json()

@@ -99,7 +99,9 @@ async def test_second_partner_gets_nothing_of_the_first(stack: Stack, tmp_path: 
             if r.status_code == 403:
                 # Staff-only: partner A is refused the same way on its own objects.
                 own = await http.request(method.upper(), url, headers=key_a, **kwargs)
-                assert own.status_code == 403, f"{method.upper()} {path} answers A {own.status_code}"
+                assert own.status_code == 403, (
+                    f"{method.upper()} {path} answers A {own.status_code}"
+                )
     assert checked >= 15
 
     after = (await http.get(f"/api/v1/exchanges/{exchange['id']}", headers=key_a)).json()

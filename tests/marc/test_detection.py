@@ -27,9 +27,9 @@ def test_format_is_taken_from_content(tmp_path: Path, content: bytes, expected: 
     [
         (b"", "empty"),
         (b"   \n\n", "empty"),
-        (b'{"leader": "00000nam"}', "JSON"),
+        (b'{"name": "Perpustakaan Nasional"}', "JSON but not MARC-in-JSON"),
         (b"=LDR  00000nam  2200000 a 4500", "MARCMaker"),
-        (b"PK\x03\x04 zipped export", "neither a MARC 21 record"),
+        (b"PK\x03\x04 zipped export", "neither a MARC record"),
     ],
     ids=["empty", "blank", "json", "marcmaker", "zip"],
 )
@@ -49,3 +49,28 @@ def test_declared_format_matching_content_is_read(tmp_path: Path) -> None:
     path = write_bytes(tmp_path / "records.mrc", to_marc21(book()))
 
     assert len(list(read_records(path, "marc21"))) == 1
+
+
+def test_unimarc_binary_is_told_from_marc21(tmp_path: Path) -> None:
+    from .records import unimarc_book
+
+    path = write_bytes(tmp_path / "rusmarc.iso", to_marc21(unimarc_book()))
+
+    assert detect_format(path) == "unimarc"
+    [outcome] = read_records(path)
+    assert outcome.dialect == "unimarc"  # type: ignore[union-attr]
+
+
+def test_a_named_dialect_wins_over_the_fields(tmp_path: Path) -> None:
+    path = write_bytes(tmp_path / "records.mrc", to_marc21(book()))
+
+    [outcome] = read_records(path, "unimarc")
+
+    assert outcome.dialect == "unimarc"  # type: ignore[union-attr]
+    [again] = read_records(path, dialect="unimarc")
+    assert again.dialect == "unimarc"  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("content", [b'[{"leader": "x"}]', b'\n{"fields": []}'])
+def test_marc_in_json_is_detected(tmp_path: Path, content: bytes) -> None:
+    assert detect_format(write_bytes(tmp_path / "records", content)) == "marcjson"

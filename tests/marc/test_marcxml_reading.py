@@ -210,3 +210,27 @@ def test_pretty_printed_leader_keeps_its_positions(tmp_path: Path) -> None:
     [outcome] = _read(tmp_path, _collection(record))
 
     assert str(as_read(outcome).record.leader) == "00000nam a2200000 i 4500"
+
+
+def test_a_record_too_big_to_be_marc_is_rejected_and_reading_goes_on(tmp_path: Path) -> None:
+    from marc.marcxml_record_builder import MAX_RECORD_SIZE
+
+    huge = _record("a2", title="x" * (MAX_RECORD_SIZE + 10))
+    data = _collection(_record("a1"), huge, _record("a3"))
+
+    outcomes = _read(tmp_path, data)
+
+    assert [type(o) for o in outcomes] == [ReadRecord, RejectedRecord, ReadRecord]
+    assert as_rejected(outcomes[1]).reason.startswith("the record holds more than")
+
+
+def test_unimarc_in_marcxml_is_told_by_its_fields(tmp_path: Path) -> None:
+    unimarc = (
+        "<record><leader>00000nam0 2200000   450 </leader>"
+        '<controlfield tag="001">u1</controlfield>'
+        '<datafield tag="200" ind1="1" ind2=" "><subfield code="a">Перспективы</subfield>'
+        "</datafield></record>"
+    )
+    outcomes = _read(tmp_path, _collection(unimarc, _record("a2")))
+
+    assert [as_read(o).dialect for o in outcomes] == ["unimarc", "marc21"]

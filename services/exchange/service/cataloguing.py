@@ -48,7 +48,9 @@ def store_upload(uploads_dir: Path, source: BinaryIO, max_bytes: int) -> tuple[s
             fmt = marc.detect_format(path)
         except marc.MarcFormatError as exc:
             raise Problem(
-                422, "not-marc", f"the file is not MARC 21 binary or MARCXML: {exc}"
+                422,
+                "not-marc",
+                f"the file is not MARC (ISO 2709 MARC 21 or UNIMARC, MARCXML, MARC-in-JSON): {exc}",
             ) from None
     except BaseException:
         path.unlink(missing_ok=True)

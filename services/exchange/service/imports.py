@@ -12,11 +12,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Engine, delete, insert
-from sqlmodel import Session, col
+from sqlmodel import Session, col, select
 
 import marc
 from services.exchange.db import session_scope
-from services.exchange.models import CatalogueRecord, MarcBatch
+from services.exchange.models import CatalogueRecord, MarcBatch, Partner
 from workflows.shared import ImportBatchResult
 
 RUNNING = "running"
@@ -41,10 +41,12 @@ def import_batch(
         if batch is None:
             raise BatchNotFound(f"MARC batch {batch_id} does not exist")
         session.execute(delete(CatalogueRecord).where(col(CatalogueRecord.batch_id) == batch_id))
+        source_isil, source_format = _source(session, batch.uploaded_by)
         rows: list[dict[str, Any]] = []
         now = datetime.now(UTC)
         try:
-            for item in marc.read_records(batch.stored_path, _format(batch.format)):
+            # Each file is detected afresh and each record's dialect from its own fields.
+            for item in marc.read_records(batch.stored_path):
                 total += 1
                 if isinstance(item, marc.RejectedRecord):
                     rejected.append(
@@ -52,8 +54,14 @@ def import_batch(
                     )
                     continue
                 try:
-                    data = marc.to_marc21(item.record)
-                    idx = marc.index_record(item.record)
+                    record = marc.to_marc21_record(
+                        item.record,
+                        item.dialect,
+                        source_isil=source_isil,
+                        source_format=source_format,
+                    )
+                    data = marc.to_marc21(record)
+                    idx = marc.index_record(record)
                 except Exception as exc:  # a record pymarc read but cannot write back
                     rejected.append(
                         {
@@ -102,13 +110,14 @@ def import_batch(
     )
 
 
-def _format(stored: str | None) -> marc.MarcFormat | None:
-    """The format detected at upload; None lets the reader detect it again."""
-    if stored == "marc21":
-        return "marc21"
-    if stored == "marcxml":
-        return "marcxml"
-    return None
+def _source(session: Session, uploaded_by: str) -> tuple[str | None, str | None]:
+    """A partner's upload carries its ISIL (for 035) and, for RUSMARC, its local fields."""
+    if uploaded_by.startswith("staff:"):
+        return None, None
+    partner = session.exec(select(Partner).where(col(Partner.code) == uploaded_by)).first()
+    if partner is None:
+        return None, None
+    return partner.isil, "rusmarc" if partner.marc_format == "rusmarc" else None
 
 
 def _flush(session: Session, rows: list[dict[str, Any]]) -> int:
