@@ -48,6 +48,7 @@ from schemathesis.specs.openapi.checks import (
     response_headers_conformance,
     response_schema_conformance,
     status_code_conformance,
+    unsupported_method,
 )
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
@@ -292,6 +293,7 @@ CHECKS = [
     response_schema_conformance,
     response_headers_conformance,
     negative_data_rejection,
+    unsupported_method,
     ignored_auth,
 ]
 
