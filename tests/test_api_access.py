@@ -192,3 +192,18 @@ async def test_openapi_describes_the_whole_contract(stack: Stack) -> None:
     }
     assert expected <= {(m, p) for p, ops in paths.items() for m in ops}
     assert (await stack.http.get("/docs")).status_code == 200
+
+
+async def test_every_request_body_has_an_example(stack: Stack) -> None:
+    document = (await stack.http.get("/openapi.json")).json()
+    schemas = document["components"]["schemas"]
+    missing = []
+    for path, operations in document["paths"].items():
+        for method, operation in operations.items():
+            content = operation.get("requestBody", {}).get("content", {})
+            for media, spec in content.items():
+                ref = spec["schema"].get("$ref", "")
+                schema = schemas[ref.rsplit("/", 1)[-1]] if ref else spec["schema"]
+                if not (schema.get("examples") or spec.get("examples") or spec.get("example")):
+                    missing.append(f"{method.upper()} {path} ({media})")
+    assert not missing, missing

@@ -348,6 +348,11 @@ async def confirm_claim(
     status_code=status.HTTP_202_ACCEPTED,
     tags=["marc"],
     responses=_PROBLEMS,
+    openapi_extra={
+        "requestBody": {
+            "content": {"multipart/form-data": {"example": {"file": "shipment-2026-11.mrc"}}}
+        }
+    },
 )
 async def upload_marc(
     exchange_id: str,
