@@ -25,7 +25,7 @@ from marc.identifiers import (
 from marc.indexing import RecordIndex, index_record
 from marc.marcjson_writer import marcjson_collection, to_marcjson
 from marc.marcxml_writer import marcxml_collection, record_xml
-from marc.outcomes import Dialect, MarcFormat, ReadRecord, RejectedRecord
+from marc.outcomes import Dialect, MarcFormat, ReadRecord, RejectedRecord, ResumePoint
 from marc.reading import read_records
 
 __all__ = [
@@ -36,6 +36,7 @@ __all__ = [
     "ReadRecord",
     "RecordIndex",
     "RejectedRecord",
+    "ResumePoint",
     "TextEncoding",
     "check_record",
     "detect_format",

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from marc.charsets import TextEncoding
 from marc.framing import MAX_RECORD_BYTES, Frame, frames
 from marc.iso2709 import RecordDefect, decode_record
-from marc.outcomes import Dialect, ReadRecord, RejectedRecord
+from marc.outcomes import Dialect, ReadRecord, RejectedRecord, ResumePoint
 
 
 def read_binary(
@@ -14,15 +14,19 @@ def read_binary(
     *,
     dialect: Dialect | None = None,
     encoding: TextEncoding | None = None,
+    resume: ResumePoint | None = None,
 ) -> Iterator[ReadRecord | RejectedRecord]:
     """Yield every record of the file in order, read or rejected, never stopping early.
 
     A record whose fields do not show its dialect takes the dialect of the record read
-    before it: partners send one dialect per file.
+    before it: partners send one dialect per file. ``resume`` starts at a record found by
+    an earlier read (its index and byte offset) without reading what comes before it.
     """
     default: Dialect = dialect or "marc21"
+    start = resume or ResumePoint(index=1, offset=0)
     with open(path, "rb") as stream:
-        for index, frame in enumerate(frames(stream), 1):
+        stream.seek(start.offset)
+        for index, frame in enumerate(frames(stream, base_offset=start.offset), start.index):
             outcome = _outcome(index, frame, dialect, default, encoding)
             if isinstance(outcome, ReadRecord):
                 default = outcome.dialect

@@ -38,15 +38,23 @@ class Frame:
 
 
 def frames(
-    stream: BinaryIO, *, block_size: int = BLOCK_SIZE, max_record_bytes: int = MAX_RECORD_BYTES
+    stream: BinaryIO,
+    *,
+    block_size: int = BLOCK_SIZE,
+    max_record_bytes: int = MAX_RECORD_BYTES,
+    base_offset: int = 0,
 ) -> Iterator[Frame]:
-    """Yield each record's bytes in file order; filler between records is skipped."""
+    """Yield each record's bytes in file order; filler between records is skipped.
+
+    ``base_offset`` is where the stream was positioned in the file (resuming an import),
+    so that the offsets reported stay offsets in the file.
+    """
     buffer = bytearray()
-    buffer_offset = 0  # file offset of buffer[0]
+    buffer_offset = base_offset  # file offset of buffer[0]
     start = 0  # where the current record begins in buffer
     scan = 0  # where to resume looking for a terminator
     skipping = False  # discarding the rest of an oversized record
-    at_file_start = True
+    at_file_start = base_offset == 0
     while True:
         end = buffer.find(RECORD_TERMINATOR, scan)
         if end >= 0:

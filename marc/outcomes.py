@@ -41,3 +41,11 @@ class RejectedRecord:
     offset: int
     reason: str
     raw: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class ResumePoint:
+    """Where a later read picks up: the next record's index (from 1) and its byte offset."""
+
+    index: int
+    offset: int

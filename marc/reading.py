@@ -9,7 +9,7 @@ from marc.detection import detect_format
 from marc.errors import MarcFormatError
 from marc.marcjson_reader import read_marcjson
 from marc.marcxml_reader import read_marcxml
-from marc.outcomes import Dialect, MarcFormat, ReadRecord, RejectedRecord
+from marc.outcomes import Dialect, MarcFormat, ReadRecord, RejectedRecord, ResumePoint
 
 _BINARY: tuple[MarcFormat, ...] = ("marc21", "unimarc")
 
@@ -20,8 +20,13 @@ def read_records(
     *,
     dialect: Dialect | None = None,
     encoding: TextEncoding | None = None,
+    resume: ResumePoint | None = None,
 ) -> Iterator[ReadRecord | RejectedRecord]:
     """Stream every record of the file, read or rejected, in file order.
+
+    ``resume`` continues a read that stopped part-way (an import done in chunks): binary
+    files seek straight to the record's byte offset; XML and JSON read from the start and
+    skip the records before its index.
 
     ``fmt`` names the packaging; "marc21" and "unimarc" (binary) also fix the dialect
     of every record. ``dialect`` fixes it for any packaging (a partner registered as
@@ -46,10 +51,18 @@ def read_records(
     if dialect is None and fmt in _BINARY:
         dialect = "unimarc" if fmt == "unimarc" else "marc21"
     if chosen == "marcxml":
-        return read_marcxml(path, dialect=dialect)
+        return _skip_to(read_marcxml(path, dialect=dialect), resume)
     if chosen == "marcjson":
-        return read_marcjson(path, dialect=dialect)
-    return read_binary(path, dialect=dialect, encoding=encoding)
+        return _skip_to(read_marcjson(path, dialect=dialect), resume)
+    return read_binary(path, dialect=dialect, encoding=encoding, resume=resume)
+
+
+def _skip_to(
+    items: Iterator[ReadRecord | RejectedRecord], resume: ResumePoint | None
+) -> Iterator[ReadRecord | RejectedRecord]:
+    if resume is None or resume.index <= 1:
+        return items
+    return (item for item in items if item.index >= resume.index)
 
 
 def _packaging(fmt: MarcFormat) -> str:

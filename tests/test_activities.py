@@ -51,10 +51,10 @@ async def test_import_batch_twice_keeps_one_copy(stack: Stack, tmp_path: Path) -
             )
         )
         session.commit()
-    first = imports.import_batch(stack.engine, batch_id)
-    again = imports.import_batch(stack.engine, batch_id)
-    assert (first.total, first.imported, first.rejected) == (7, 6, 1)
-    assert (again.total, again.imported, again.rejected) == (7, 6, 1)
+    first = imports.import_whole(stack.engine, batch_id)
+    again = imports.import_whole(stack.engine, batch_id)
+    assert (first.processed, first.imported, first.rejected) == (7, 6, 1)
+    assert (again.processed, again.imported, again.rejected) == (7, 6, 1)
     with Session(stack.engine) as session:
         positions = session.exec(
             select(CatalogueRecord.position).where(col(CatalogueRecord.batch_id) == batch_id)

@@ -7,6 +7,8 @@ two copies; ``deliver_webhook`` sends nothing once an attempt for the notice has
 
 from __future__ import annotations
 
+from dataclasses import asdict
+
 from sqlalchemy import Engine
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
@@ -17,6 +19,8 @@ from services.exchange.settings import Settings
 from workflows.shared import (
     ERR_INSUFFICIENT_COPIES,
     ERR_INVALID_REQUEST,
+    ChunkInput,
+    ChunkProgress,
     DeliveryInput,
     DeliveryResult,
     ImportBatchInput,
@@ -78,6 +82,30 @@ class ExchangeActivities:
         )
         return DeliveryResult(attempts=done.attempts, already_delivered=done.already)
 
+    @activity.defn(name="import_chunk")
+    def import_chunk(self, inp: ChunkInput) -> ChunkProgress:
+        try:
+            chunk = imports.import_chunk(
+                self._engine,
+                inp.batch_id,
+                inp.start_index,
+                inp.start_offset,
+                inp.size,
+                heartbeat=activity.heartbeat,
+            )
+        except imports.BatchNotFound as exc:
+            raise ApplicationError(str(exc), type=ERR_INVALID_REQUEST, non_retryable=True) from None
+        return ChunkProgress(**asdict(chunk))
+
     @activity.defn(name="import_marc_batch")
     def import_marc_batch(self, inp: ImportBatchInput) -> ImportBatchResult:
-        return imports.import_batch(self._engine, inp.batch_id, heartbeat=activity.heartbeat)
+        """The whole file in one activity, for exchanges started before import workflows."""
+        chunk = imports.import_whole(self._engine, inp.batch_id, heartbeat=activity.heartbeat)
+        return ImportBatchResult(
+            batch_id=inp.batch_id,
+            state="failed" if chunk.error else "completed",
+            total=chunk.processed,
+            imported=chunk.imported,
+            rejected=chunk.rejected,
+            error=chunk.error,
+        )

@@ -19,6 +19,7 @@ from temporalio.exceptions import ApplicationError
 from temporalio.workflow import ParentClosePolicy
 
 from workflows.delivery import WebhookDeliveryWorkflow, delivery_workflow_id
+from workflows.importing import ImportWorkflow, import_workflow_id
 from workflows.shared import (
     ACCEPTED,
     CANCELLED,
@@ -58,6 +59,7 @@ from workflows.shared import (
     ExchangeStatus,
     ImportBatchInput,
     ImportBatchResult,
+    ImportInput,
     LineOffer,
     LineQuantity,
     LostInput,
@@ -78,6 +80,7 @@ with workflow.unsafe.imports_passed_through():
 
 LIFECYCLE_PATCH = "lifecycle-deadlines-claims"
 WEBHOOK_PATCH = "webhook-delivery"
+IMPORT_PATCH = "import-workflow"
 # Continue as new well before a history gets heavy; each step costs about ten events.
 CONTINUE_AS_NEW_AFTER_EVENTS = 1_000
 
@@ -118,6 +121,7 @@ class ExchangeWorkflow:
         self._deadlines = inp.deadlines or Deadlines()
         self._lock = asyncio.Lock()
         self._pending_imports: list[str] = []
+        self._import_settings: dict[str, tuple[int, float]] = {}
         self._changes = 0
         snap = inp.snapshot
         self._v2 = snap is not None
@@ -600,6 +604,7 @@ class ExchangeWorkflow:
     async def attach_marc(self, a: AttachMarcInput) -> ExchangeStatus:
         async with self._lock:
             self._check_attach(a)
+            self._import_settings[a.batch_id] = (a.chunk_size, a.heartbeat_seconds)
             self._batches.append(a.batch_id)
             self._uploaders.append(a.actor.party)
             self._pending_imports.append(a.batch_id)
@@ -619,13 +624,21 @@ class ExchangeWorkflow:
             raise _refuse(f"batch {a.batch_id} is already attached", ERR_INVALID_REQUEST)
 
     async def _import(self, batch_id: str) -> None:
-        result: ImportBatchResult = await workflow.execute_activity_method(
-            ExchangeActivities.import_marc_batch,
-            ImportBatchInput(batch_id=batch_id),
-            start_to_close_timeout=timedelta(hours=2),
-            heartbeat_timeout=timedelta(minutes=2),
-            retry_policy=_IMPORT_RETRY,
-        )
+        settings = self._import_settings.get(batch_id)
+        if settings is not None and workflow.patched(IMPORT_PATCH):
+            result: ImportBatchResult = await workflow.execute_child_workflow(
+                ImportWorkflow.run,
+                ImportInput(batch_id, chunk_size=settings[0], heartbeat_seconds=settings[1]),
+                id=import_workflow_id(batch_id),
+            )
+        else:
+            result = await workflow.execute_activity_method(
+                ExchangeActivities.import_marc_batch,
+                ImportBatchInput(batch_id=batch_id),
+                start_to_close_timeout=timedelta(hours=2),
+                heartbeat_timeout=timedelta(minutes=2),
+                retry_policy=_IMPORT_RETRY,
+            )
         system = Actor(party=self._inp.home, name="system")
         async with self._lock:
             note = (

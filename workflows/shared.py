@@ -150,6 +150,38 @@ class ReceiptInput:
 class AttachMarcInput:
     actor: Actor
     batch_id: str
+    chunk_size: int = 1000
+    heartbeat_seconds: float = 60.0
+
+
+@dataclass
+class ImportInput:
+    """An import workflow's input; a continued run starts at a later record."""
+
+    batch_id: str
+    start_index: int = 1
+    start_offset: int = 0
+    chunk_size: int = 1000
+    heartbeat_seconds: float = 60.0
+
+
+@dataclass
+class ChunkInput:
+    batch_id: str
+    start_index: int
+    start_offset: int
+    size: int
+
+
+@dataclass
+class ChunkProgress:
+    next_index: int
+    next_offset: int
+    done: bool
+    processed: int
+    imported: int
+    rejected: int
+    error: str | None = None
 
 
 @dataclass

@@ -16,6 +16,7 @@ from services.exchange.settings import Settings
 from workflows.activities import ExchangeActivities
 from workflows.delivery import WebhookDeliveryWorkflow
 from workflows.exchange import ExchangeWorkflow
+from workflows.importing import ImportWorkflow
 
 log = logging.getLogger(__name__)
 
@@ -31,12 +32,13 @@ def build_worker(
     return Worker(
         client,
         task_queue=settings.task_queue,
-        workflows=[ExchangeWorkflow, WebhookDeliveryWorkflow],
+        workflows=[ExchangeWorkflow, WebhookDeliveryWorkflow, ImportWorkflow],
         activities=[
             activities.record_step,
             activities.revise_lines,
             activities.notify,
             activities.deliver_webhook,
+            activities.import_chunk,
             activities.import_marc_batch,
         ],
         activity_executor=executor,

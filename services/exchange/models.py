@@ -121,6 +121,15 @@ class MarcBatch(SQLModel, table=True):
     size_bytes: int = 0
     format: str | None = Field(default=None, max_length=16)
     state: str = Field(max_length=16)
+    dry_run: bool = False
+    expected_total: int | None = None
+    processed: int = 0
+    next_offset: int = 0
+    created: int = 0
+    merged: int = 0
+    multi_matches: int = 0
+    duplicates: int = 0
+    encoding_suspects: int = 0
     total: int = 0
     imported: int = 0
     rejected: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON))
@@ -147,6 +156,7 @@ class CatalogueRecord(SQLModel, table=True):
     issn: str | None = Field(default=None, max_length=16, index=True)
     author: str | None = None
     year: str | None = Field(default=None, max_length=8)
+    holdings: int = 1
     marc: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
     created_at: datetime = Field(
         default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
@@ -298,3 +308,44 @@ class WebhookDelivery(SQLModel, table=True):
     succeeded: bool = False
     duration_ms: int = 0
     at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+class RecordKey(SQLModel, table=True):
+    """A normalised identifier of a catalogue record: ``isbn:``, ``issn:``, ``sys:``, ``ctl:``."""
+
+    __tablename__ = "record_key"
+
+    id: int | None = Field(default=None, primary_key=True)
+    record_id: int = Field(foreign_key="catalogue_record.id", index=True)
+    key: str = Field(max_length=200, index=True)
+
+
+class BatchKey(SQLModel, table=True):
+    """Identifiers already seen in a batch, to find the same publication twice in one file."""
+
+    __tablename__ = "batch_key"
+    __table_args__ = (UniqueConstraint("batch_id", "key", name="uq_batch_key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    batch_id: str = Field(foreign_key="marc_batch.id", index=True)
+    key: str = Field(max_length=200)
+    position: int
+
+
+class ImportOutcome(SQLModel, table=True):
+    """What became of one record of a batch."""
+
+    __tablename__ = "import_outcome"
+    __table_args__ = (UniqueConstraint("batch_id", "position", name="uq_outcome_position"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    batch_id: str = Field(foreign_key="marc_batch.id", index=True)
+    position: int
+    outcome: str = Field(max_length=16)
+    record_id: int | None = Field(default=None, index=True)
+    line_id: str | None = Field(default=None, max_length=36)
+    title: str | None = None
+    reason: str | None = None
+    candidates: list[int] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    flags: list[str] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    raw: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))

@@ -28,6 +28,8 @@ class Settings(BaseSettings):
     home_name: str = "Home library"
     max_upload_bytes: int = 200 * 1024 * 1024
     max_body_bytes: int = 1024 * 1024
+    import_chunk_size: int = Field(default=1000, ge=1, le=100_000)
+    import_heartbeat_seconds: float = Field(default=60.0, gt=0)
     public_url: str = ""
     allow_insecure_webhooks: bool = False
     webhook_retry_seconds: float = Field(default=30.0, gt=0)

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, File, Query, Response, UploadFile, status
+from fastapi import APIRouter, File, Form, Query, Response, UploadFile, status
 from fastapi.responses import StreamingResponse
 
 import marc
@@ -58,6 +59,7 @@ from services.exchange.service import (
     exchanges,
     fund,
     keys,
+    matching,
     partners,
     reports,
     webhooks,
@@ -358,12 +360,34 @@ async def upload_marc(
     exchange_id: str,
     ctx: ContextDep,
     caller: CataloguerOrPartnerDep,
-    file: Annotated[UploadFile, File(description="MARC 21 binary (ISO 2709) or MARCXML")],
+    file: Annotated[UploadFile, File(description="MARC 21 or UNIMARC (ISO 2709), MARCXML, JSON")],
+    dry_run: Annotated[bool, Query(description="Report what would happen; write nothing")] = False,
 ) -> BatchAccepted:
     """Upload the MARC records of the exchange's shipment; they are imported in the background."""
-    batch_id = await cataloguing.upload_for_exchange(
-        ctx, caller, exchange_id, file.file, file.filename
-    )
+    batch_id = await cataloguing.upload(ctx, caller, file.file, file.filename, exchange_id, dry_run)
+    return BatchAccepted(batch_id=batch_id)
+
+
+@router.post(
+    "/marc-batches",
+    status_code=status.HTTP_202_ACCEPTED,
+    tags=["marc"],
+    responses=_PROBLEMS,
+    openapi_extra={
+        "requestBody": {
+            "content": {"multipart/form-data": {"example": {"file": "deposit-2026.mrc"}}}
+        }
+    },
+)
+async def upload_batch(
+    ctx: ContextDep,
+    caller: CataloguerOrPartnerDep,
+    file: Annotated[UploadFile, File(description="MARC 21 or UNIMARC (ISO 2709), MARCXML, JSON")],
+    exchange_id: Annotated[str | None, Form(description="Import for this exchange")] = None,
+    dry_run: Annotated[bool, Query(description="Report what would happen; write nothing")] = False,
+) -> BatchAccepted:
+    """Import a MARC file into the catalogue, for an exchange or on its own (staff only)."""
+    batch_id = await cataloguing.upload(ctx, caller, file.file, file.filename, exchange_id, dry_run)
     return BatchAccepted(batch_id=batch_id)
 
 
@@ -377,22 +401,74 @@ async def download_marc(
     """The exchange's records as MARC 21 (UTF-8) or MARCXML."""
     await asyncio.to_thread(cataloguing.check_exchange_visible, ctx.engine, caller, exchange_id)
     records = cataloguing.exchange_records(ctx.engine, exchange_id)
-    if format == "marcxml":
-        return StreamingResponse(
-            marc.marcxml_collection(records),
-            media_type="application/marcxml+xml",
-            headers={"Content-Disposition": f'attachment; filename="exchange-{exchange_id}.xml"'},
-        )
-    return StreamingResponse(
-        records,
-        media_type="application/marc",
-        headers={"Content-Disposition": f'attachment; filename="exchange-{exchange_id}.mrc"'},
-    )
+    return _marc_download(records, f"exchange-{exchange_id}", format)
 
 
 @router.get("/marc-batches/{batch_id}", tags=["marc"], responses=_PROBLEMS)
 def get_batch(batch_id: str, ctx: ContextDep, caller: CallerDep) -> BatchOut:
+    """State, progress (records done, rate, time left), counts, rejects with their reasons."""
     return cataloguing.batch_view(ctx.engine, caller, batch_id)
+
+
+@router.get(
+    "/marc-batches/{batch_id}/outcomes.csv",
+    tags=["marc"],
+    responses={200: {"content": {"text/csv": {}}}, **_PROBLEMS},
+    response_class=StreamingResponse,
+)
+def batch_outcomes(batch_id: str, ctx: ContextDep, caller: CallerDep) -> StreamingResponse:
+    """One CSV row per record: created, merged, multi_match, duplicate or rejected, and why."""
+    rows = cataloguing.outcomes_csv(ctx.engine, caller, batch_id)
+    first = next(rows)  # checks access before the response starts
+    return StreamingResponse(
+        _prepend(first, rows),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="batch-{batch_id}.csv"'},
+    )
+
+
+@router.get(
+    "/marc-batches/{batch_id}/rejected",
+    tags=["marc"],
+    responses={200: {"content": {"application/marc": {}}}, **_PROBLEMS},
+    response_class=StreamingResponse,
+)
+def batch_rejected(batch_id: str, ctx: ContextDep, caller: CallerDep) -> StreamingResponse:
+    """The rejected records with their bytes untouched, to send back or repair."""
+    cataloguing.check_batch_visible(ctx.engine, caller, batch_id)
+    return StreamingResponse(
+        cataloguing.rejected_raw(ctx.engine, caller, batch_id),
+        media_type="application/marc",
+        headers={"Content-Disposition": f'attachment; filename="rejected-{batch_id}.mrc"'},
+    )
+
+
+@router.get(
+    "/marc-batches/{batch_id}/export",
+    tags=["marc"],
+    responses={
+        200: {"content": {"application/marc": {}, "application/marcxml+xml": {}}},
+        **_PROBLEMS,
+    },
+    response_class=StreamingResponse,
+)
+def batch_export(
+    batch_id: str,
+    ctx: ContextDep,
+    caller: CallerDep,
+    format: Literal["marc21", "marcxml"] = "marc21",
+) -> StreamingResponse:
+    """What this batch catalogued (created or merged into), as MARC 21 (UTF-8) or MARCXML."""
+    cataloguing.check_batch_visible(ctx.engine, caller, batch_id)
+    return _marc_download(
+        cataloguing.batch_records(ctx.engine, batch_id), f"batch-{batch_id}", format
+    )
+
+
+@router.get("/match-rules", tags=["marc"], responses=_PROBLEMS)
+def match_rules(_: CallerDep) -> dict[str, object]:
+    """How imported records are matched to the catalogue, the batch and the exchange's lines."""
+    return matching.MATCH_RULES
 
 
 @router.get("/records", tags=["records"], responses=_PROBLEMS)
@@ -405,3 +481,22 @@ def list_records(
     offset: Offset = 0,
 ) -> Page[RecordOut]:
     return cataloguing.list_records(ctx.engine, isbn=isbn, q=q, limit=limit, offset=offset)
+
+
+def _marc_download(records: Iterator[bytes], name: str, format: str) -> StreamingResponse:
+    if format == "marcxml":
+        return StreamingResponse(
+            marc.marcxml_collection(records),
+            media_type="application/marcxml+xml",
+            headers={"Content-Disposition": f'attachment; filename="{name}.xml"'},
+        )
+    return StreamingResponse(
+        records,
+        media_type="application/marc",
+        headers={"Content-Disposition": f'attachment; filename="{name}.mrc"'},
+    )
+
+
+def _prepend(first: str, rest: Iterator[str]) -> Iterator[str]:
+    yield first
+    yield from rest

@@ -1,10 +1,19 @@
-"""MARC batches seen from the API: storing an upload, showing the result, exporting."""
+"""MARC batches seen from the API: storing an upload, starting its import, the report, exports.
+
+An upload for an exchange goes through the exchange's workflow (which runs the import as a
+child); a standalone upload, or any dry run, starts an import workflow of its own. The
+workflow gets only the batch id: the file stays in the data directory.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import csv
+import io
+import re
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import BinaryIO
 
@@ -13,15 +22,30 @@ from sqlmodel import Session, col, select
 
 import marc
 from services.exchange.db import session_scope
-from services.exchange.models import CatalogueRecord, MarcBatch
+from services.exchange.models import (
+    CatalogueRecord,
+    ExchangeLine,
+    ImportOutcome,
+    MarcBatch,
+)
 from services.exchange.problems import Problem, not_found
-from services.exchange.schemas import BatchOut, Page, RecordOut, RejectedOut
+from services.exchange.schemas import (
+    BatchCounts,
+    BatchOut,
+    BatchProgress,
+    Page,
+    RecordOut,
+    RejectedOut,
+)
 from services.exchange.service import exchanges, imports
 from services.exchange.service.access import aware, visible
 from services.exchange.service.context import Context
 from services.exchange.service.keys import Caller
+from workflows.importing import ImportWorkflow, import_workflow_id
+from workflows.shared import ImportInput
 
 _COPY_BLOCK = 1024 * 1024
+_XML_RECORD = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?record[\s>]")
 
 
 # --- upload ------------------------------------------------------------------------------
@@ -58,6 +82,25 @@ def store_upload(uploads_dir: Path, source: BinaryIO, max_bytes: int) -> tuple[s
     return batch_id, path, size, fmt
 
 
+def expected_records(path: Path, fmt: str) -> int | None:
+    """A quick count for the progress bar: record terminators, or <record> elements."""
+    if fmt == "marcjson":
+        return None
+    pattern = _XML_RECORD if fmt == "marcxml" else None
+    count = 0
+    carry = b""
+    with path.open("rb") as stream:
+        while block := stream.read(_COPY_BLOCK):
+            if pattern is None:
+                count += block.count(b"\x1d")
+            else:
+                data = carry + block
+                count += len(pattern.findall(data))
+                carry = data[-64:]
+                count -= len(pattern.findall(carry))
+    return count
+
+
 def _insert_batch(
     engine: Engine,
     batch_id: str,
@@ -67,7 +110,9 @@ def _insert_batch(
     path: Path,
     size: int,
     fmt: str,
+    dry_run: bool,
 ) -> None:
+    expected = expected_records(path, fmt)
     with session_scope(engine) as session:
         if exchange_id is not None:
             visible(session, caller, exchange_id)
@@ -81,6 +126,8 @@ def _insert_batch(
                 size_bytes=size,
                 format=fmt,
                 state=imports.RUNNING,
+                dry_run=dry_run,
+                expected_total=expected,
             )
         )
 
@@ -91,61 +138,204 @@ def _remove_batch(engine: Engine, batch_id: str, path: Path) -> None:
     path.unlink(missing_ok=True)
 
 
-async def upload_for_exchange(
-    ctx: Context, caller: Caller, exchange_id: str, source: BinaryIO, filename: str | None
+async def upload(
+    ctx: Context,
+    caller: Caller,
+    source: BinaryIO,
+    filename: str | None,
+    exchange_id: str | None,
+    dry_run: bool,
 ) -> str:
-    """Store the file, register the batch and hand it to the exchange's workflow to import."""
-
-    def _visible() -> None:
-        with Session(ctx.engine) as session:
-            visible(session, caller, exchange_id)
-
-    await asyncio.to_thread(_visible)
+    """Store the file, register the batch and start its import; returns the batch id."""
+    if exchange_id is None and not caller.is_staff:
+        raise Problem(
+            422, "validation-error", "exchange_id: a partner uploads into one of its exchanges"
+        )
+    if exchange_id is not None:
+        await asyncio.to_thread(cataloguing_visible, ctx.engine, caller, exchange_id)
+    settings = ctx.settings
     batch_id, path, size, fmt = await asyncio.to_thread(
-        store_upload, ctx.settings.uploads_dir, source, ctx.settings.max_upload_bytes
+        store_upload, settings.uploads_dir, source, settings.max_upload_bytes
     )
     await asyncio.to_thread(
-        _insert_batch, ctx.engine, batch_id, exchange_id, caller, filename, path, size, fmt
-    )
+        _insert_batch, ctx.engine, batch_id, exchange_id, caller, filename, path, size, fmt,
+        dry_run,
+    )  # fmt: skip
     try:
-        await exchanges.attach_marc(ctx, caller, exchange_id, batch_id)
+        if exchange_id is not None and not dry_run:
+            await exchanges.attach_marc(ctx, caller, exchange_id, batch_id)
+        else:
+            await ctx.temporal.start_workflow(
+                ImportWorkflow.run,
+                ImportInput(
+                    batch_id,
+                    chunk_size=settings.import_chunk_size,
+                    heartbeat_seconds=settings.import_heartbeat_seconds,
+                ),
+                id=import_workflow_id(batch_id),
+                task_queue=settings.task_queue,
+            )
     except BaseException:
         await asyncio.to_thread(_remove_batch, ctx.engine, batch_id, path)
         raise
     return batch_id
 
 
-# --- reading -----------------------------------------------------------------------------
+def cataloguing_visible(engine: Engine, caller: Caller, exchange_id: str) -> None:
+    with Session(engine) as session:
+        visible(session, caller, exchange_id)
+
+
+# --- the report --------------------------------------------------------------------------
+
+
+def _visible_batch(session: Session, caller: Caller, batch_id: str) -> MarcBatch:
+    batch = session.get(MarcBatch, batch_id)
+    if batch is None:
+        raise not_found(f"MARC batch {batch_id}")
+    if batch.exchange_id is None:
+        if not caller.is_staff:
+            raise not_found(f"MARC batch {batch_id}")
+    else:
+        try:
+            visible(session, caller, batch.exchange_id)
+        except Problem:
+            raise not_found(f"MARC batch {batch_id}") from None
+    return batch
+
+
+def _progress(batch: MarcBatch) -> BatchProgress:
+    end = aware(batch.finished_at) if batch.finished_at else datetime.now(UTC)
+    seconds = max((end - aware(batch.created_at)).total_seconds(), 1e-3)
+    rate = batch.processed / seconds if batch.processed else None
+    eta = None
+    if rate and batch.state == imports.RUNNING and batch.expected_total:
+        eta = max(batch.expected_total - batch.processed, 0) / rate
+    return BatchProgress(
+        processed=batch.processed,
+        expected_total=batch.expected_total,
+        records_per_second=round(rate, 1) if rate else None,
+        eta_seconds=round(eta, 1) if eta is not None else None,
+    )
 
 
 def batch_view(engine: Engine, caller: Caller, batch_id: str) -> BatchOut:
     with Session(engine) as session:
-        batch = session.get(MarcBatch, batch_id)
-        if batch is None:
-            raise not_found(f"MARC batch {batch_id}")
-        if batch.exchange_id is None:
-            if not caller.is_staff:
-                raise not_found(f"MARC batch {batch_id}")
-        else:
-            try:
-                visible(session, caller, batch.exchange_id)
-            except Problem:
-                raise not_found(f"MARC batch {batch_id}") from None
-        return BatchOut.model_validate(
-            dict(
-                id=batch.id,
-                exchange_id=batch.exchange_id,
-                state=batch.state,
-                filename=batch.filename,
-                format=batch.format,
-                total=batch.total,
-                imported=batch.imported,
-                rejected=[RejectedOut.model_validate(r) for r in batch.rejected or []],
-                error=batch.error,
-                created_at=aware(batch.created_at),
-                finished_at=aware(batch.finished_at) if batch.finished_at else None,
+        batch = _visible_batch(session, caller, batch_id)
+        without_record: list[str] | None = None
+        without_line: int | None = None
+        if batch.exchange_id is not None and batch.state != imports.RUNNING:
+            matched = set(
+                session.exec(
+                    select(ImportOutcome.line_id).where(
+                        col(ImportOutcome.batch_id) == batch_id,
+                        col(ImportOutcome.line_id).is_not(None),
+                    )
+                )
             )
+            lines = session.exec(
+                select(ExchangeLine.id)
+                .where(col(ExchangeLine.exchange_id) == batch.exchange_id)
+                .order_by(col(ExchangeLine.position))
+            ).all()
+            without_record = [line for line in lines if line not in matched]
+            without_line = session.exec(
+                select(func.count()).where(
+                    col(ImportOutcome.batch_id) == batch_id,
+                    col(ImportOutcome.line_id).is_(None),
+                    col(ImportOutcome.outcome).in_(imports.IMPORTED | {imports.MULTI_MATCH}),
+                )
+            ).one()
+        return BatchOut.model_validate(
+            {
+                "id": batch.id,
+                "exchange_id": batch.exchange_id,
+                "state": batch.state,
+                "dry_run": batch.dry_run,
+                "filename": batch.filename,
+                "format": batch.format,
+                "total": batch.total,
+                "imported": batch.imported,
+                "rejected": [RejectedOut.model_validate(r) for r in batch.rejected or []],
+                "error": batch.error,
+                "created_at": aware(batch.created_at),
+                "finished_at": aware(batch.finished_at) if batch.finished_at else None,
+                "counts": BatchCounts(
+                    created=batch.created,
+                    merged=batch.merged,
+                    multi_matches=batch.multi_matches,
+                    duplicates=batch.duplicates,
+                    rejected=len(batch.rejected or []),
+                    encoding_suspects=batch.encoding_suspects,
+                ),
+                "progress": _progress(batch),
+                "records_without_line": without_line,
+                "lines_without_record": without_record,
+            }
         )
+
+
+OUTCOME_COLUMNS = ["position", "outcome", "title", "record_id", "line_id", "candidates", "reason"]
+
+
+def outcomes_csv(engine: Engine, caller: Caller, batch_id: str) -> Iterator[str]:
+    """One row per record of the batch: what became of it and why."""
+    with Session(engine) as session:
+        _visible_batch(session, caller, batch_id)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow([*OUTCOME_COLUMNS, "flags"])
+    yield _drain(buffer)
+    with Session(engine) as session:
+        rows = session.exec(
+            select(ImportOutcome)
+            .where(col(ImportOutcome.batch_id) == batch_id)
+            .order_by(col(ImportOutcome.position))
+            .execution_options(yield_per=1000)
+        )
+        for o in rows:
+            writer.writerow(
+                [
+                    o.position,
+                    o.outcome,
+                    o.title or "",
+                    o.record_id or "",
+                    o.line_id or "",
+                    " ".join(str(c) for c in o.candidates or []),
+                    o.reason or "",
+                    "; ".join(o.flags or []),
+                ]
+            )
+            yield _drain(buffer)
+
+
+def rejected_raw(engine: Engine, caller: Caller, batch_id: str) -> Iterator[bytes]:
+    """The rejected records exactly as they were in the file, to send back or repair."""
+    with Session(engine) as session:
+        _visible_batch(session, caller, batch_id)
+    with Session(engine) as session:
+        rows = session.exec(
+            select(ImportOutcome.raw)
+            .where(
+                col(ImportOutcome.batch_id) == batch_id,
+                col(ImportOutcome.outcome) == imports.REJECTED,
+                col(ImportOutcome.raw).is_not(None),
+            )
+            .order_by(col(ImportOutcome.position))
+        )
+        for raw in rows:
+            if raw:
+                yield bytes(raw)
+
+
+def _drain(buffer: io.StringIO) -> str:
+    text = buffer.getvalue()
+    buffer.seek(0)
+    buffer.truncate()
+    return text
+
+
+# --- records and exports -----------------------------------------------------------------
 
 
 def list_records(
@@ -160,10 +350,8 @@ def list_records(
     for word in (q or "").split():
         query = query.where(col(CatalogueRecord.title).ilike(f"%{word}%"))
     with Session(engine) as session:
-        total = session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
-        rows = session.scalars(
-            query.order_by(col(CatalogueRecord.id)).limit(limit).offset(offset)
-        ).all()
+        total = session.exec(select(func.count()).select_from(query.subquery())).one()
+        rows = session.exec(query.order_by(col(CatalogueRecord.id)).limit(limit).offset(offset))
         items = [RecordOut.model_validate(r, from_attributes=True) for r in rows]
     return Page(items=items, total=total, limit=limit, offset=offset)
 
@@ -173,19 +361,33 @@ def check_exchange_visible(engine: Engine, caller: Caller, exchange_id: str) -> 
         visible(session, caller, exchange_id)
 
 
-def exchange_records(engine: Engine, exchange_id: str) -> Iterator[bytes]:
-    """Stream the exchange's records as MARC 21, oldest batch first, in file order."""
+def check_batch_visible(engine: Engine, caller: Caller, batch_id: str) -> None:
     with Session(engine) as session:
-        result = session.execute(
-            select(col(CatalogueRecord.marc))
-            .join(MarcBatch, col(MarcBatch.id) == col(CatalogueRecord.batch_id))
-            .where(col(CatalogueRecord.exchange_id) == exchange_id)
-            .order_by(
-                col(MarcBatch.created_at),
-                col(CatalogueRecord.batch_id),
-                col(CatalogueRecord.position),
+        _visible_batch(session, caller, batch_id)
+
+
+def _records_of(engine: Engine, condition: object) -> Iterator[bytes]:
+    """The catalogue records that batches created or merged into, in upload and file order."""
+    with Session(engine) as session:
+        result = session.exec(
+            select(CatalogueRecord.marc)
+            .join(ImportOutcome, col(ImportOutcome.record_id) == col(CatalogueRecord.id))
+            .join(MarcBatch, col(MarcBatch.id) == col(ImportOutcome.batch_id))
+            .where(
+                condition,  # type: ignore[arg-type]
+                col(MarcBatch.dry_run).is_(False),
+                col(ImportOutcome.outcome).in_((imports.CREATED, imports.MERGED)),
             )
+            .order_by(col(MarcBatch.created_at), col(MarcBatch.id), col(ImportOutcome.position))
             .execution_options(yield_per=500)
         )
-        for (data,) in result:
+        for data in result:
             yield bytes(data)
+
+
+def exchange_records(engine: Engine, exchange_id: str) -> Iterator[bytes]:
+    return _records_of(engine, col(MarcBatch.exchange_id) == exchange_id)
+
+
+def batch_records(engine: Engine, batch_id: str) -> Iterator[bytes]:
+    return _records_of(engine, col(MarcBatch.id) == batch_id)

@@ -407,7 +407,12 @@ async def receive(ctx: Context, caller: Caller, exchange_id: str, body: ReceiptI
 
 
 async def attach_marc(ctx: Context, caller: Caller, exchange_id: str, batch_id: str) -> None:
-    arg = AttachMarcInput(actor=actor_of(caller), batch_id=batch_id)
+    arg = AttachMarcInput(
+        actor=actor_of(caller),
+        batch_id=batch_id,
+        chunk_size=ctx.settings.import_chunk_size,
+        heartbeat_seconds=ctx.settings.import_heartbeat_seconds,
+    )
     await _update(ctx, caller, exchange_id, ExchangeWorkflow.attach_marc, arg)
 
 

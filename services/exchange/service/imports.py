@@ -1,113 +1,78 @@
-"""Importing a stored MARC file into catalogue records (run by a workflow activity).
+"""Importing a stored MARC file into the catalogue, one chunk of records at a time.
 
-The batch's records are rewritten in one transaction, so an activity retried after a crash
-never leaves a record twice; a broken record is listed with its position and reason and the
-rest of the file is still imported.
+Each chunk is one transaction that also moves the batch's progress (records done, byte
+offset of the next record). A chunk retried after a crash finds its progress already moved
+and writes nothing twice; a chunk that never committed is simply done again. Every record
+ends with an outcome: created, merged, multi_match, duplicate or rejected (in a dry run:
+would_create and would_merge, and nothing reaches the catalogue).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Engine, delete, insert
+from sqlalchemy import Engine, insert, update
 from sqlmodel import Session, col, select
 
 import marc
 from services.exchange.db import session_scope
-from services.exchange.models import CatalogueRecord, MarcBatch, Partner
-from workflows.shared import ImportBatchResult
+from services.exchange.models import (
+    BatchKey,
+    CatalogueRecord,
+    ExchangeLine,
+    ImportOutcome,
+    MarcBatch,
+    Partner,
+    RecordKey,
+)
+from services.exchange.service import matching
 
 RUNNING = "running"
 COMPLETED = "completed"
 FAILED = "failed"
 
-_CHUNK = 1_000
+CREATED = "created"
+MERGED = "merged"
+MULTI_MATCH = "multi_match"
+DUPLICATE = "duplicate"
+REJECTED = "rejected"
+WOULD_CREATE = "would_create"
+WOULD_MERGE = "would_merge"
+IMPORTED = frozenset({CREATED, MERGED, WOULD_CREATE, WOULD_MERGE})
+
+CHUNK_SIZE = 1_000
 
 
 class BatchNotFound(LookupError):
     pass
 
 
-def import_batch(
-    engine: Engine, batch_id: str, heartbeat: Callable[..., None] | None = None
-) -> ImportBatchResult:
-    total = imported = 0
-    rejected: list[dict[str, Any]] = []
+@dataclass(frozen=True, slots=True)
+class Chunk:
+    """Progress after a chunk: where the next one starts, and whether the file is done."""
+
+    next_index: int
+    next_offset: int
+    done: bool
+    processed: int
+    imported: int
+    rejected: int
     error: str | None = None
-    with session_scope(engine) as session:
-        batch = session.get(MarcBatch, batch_id, with_for_update=True)
-        if batch is None:
-            raise BatchNotFound(f"MARC batch {batch_id} does not exist")
-        session.execute(delete(CatalogueRecord).where(col(CatalogueRecord.batch_id) == batch_id))
-        source_isil, source_format = _source(session, batch.uploaded_by)
-        rows: list[dict[str, Any]] = []
-        now = datetime.now(UTC)
-        try:
-            # Each file is detected afresh and each record's dialect from its own fields.
-            for item in marc.read_records(batch.stored_path):
-                total += 1
-                if isinstance(item, marc.RejectedRecord):
-                    rejected.append(
-                        {"index": item.index, "offset": item.offset, "reason": item.reason}
-                    )
-                    continue
-                try:
-                    record = marc.to_marc21_record(
-                        item.record,
-                        item.dialect,
-                        source_isil=source_isil,
-                        source_format=source_format,
-                    )
-                    data = marc.to_marc21(record)
-                    idx = marc.index_record(record)
-                except Exception as exc:  # a record pymarc read but cannot write back
-                    rejected.append(
-                        {
-                            "index": item.index,
-                            "offset": item.offset,
-                            "reason": f"cannot be written as MARC 21: {exc}",
-                        }
-                    )
-                    continue
-                rows.append(
-                    {
-                        "batch_id": batch_id,
-                        "exchange_id": batch.exchange_id,
-                        "position": item.index,
-                        "control_number": idx.control_number,
-                        "title": idx.title,
-                        "isbn": idx.isbn,
-                        "issn": idx.issn,
-                        "author": idx.author,
-                        "year": idx.year,
-                        "marc": data,
-                        "created_at": now,
-                    }
-                )
-                if len(rows) >= _CHUNK:
-                    imported += _flush(session, rows)
-                    if heartbeat is not None:
-                        heartbeat(total)
-            imported += _flush(session, rows)
-        except marc.MarcFormatError as exc:
-            imported += _flush(session, rows)
-            error = f"reading stopped after record {total}: {exc}"
-        except OSError as exc:
-            error = f"the stored file cannot be read: {exc.strerror or exc}"
-        batch.state = FAILED if error else COMPLETED
-        batch.total, batch.imported, batch.rejected, batch.error = total, imported, rejected, error
-        batch.finished_at = datetime.now(UTC)
-        session.add(batch)
-    return ImportBatchResult(
-        batch_id=batch_id,
-        state=FAILED if error else COMPLETED,
-        total=total,
-        imported=imported,
-        rejected=len(rejected),
-        error=error,
-    )
+
+
+@dataclass
+class _Prepared:
+    position: int
+    offset: int
+    keys: list[str] = field(default_factory=list)
+    data: bytes | None = None
+    index: marc.RecordIndex | None = None
+    flags: tuple[str, ...] = ()
+    reason: str | None = None
+    raw: bytes | None = None
 
 
 def _source(session: Session, uploaded_by: str) -> tuple[str | None, str | None]:
@@ -120,10 +85,298 @@ def _source(session: Session, uploaded_by: str) -> tuple[str | None, str | None]
     return partner.isil, "rusmarc" if partner.marc_format == "rusmarc" else None
 
 
-def _flush(session: Session, rows: list[dict[str, Any]]) -> int:
-    if not rows:
-        return 0
-    session.execute(insert(CatalogueRecord), rows)
-    count = len(rows)
-    rows.clear()
-    return count
+def _prepare(
+    item: marc.ReadRecord | marc.RejectedRecord, isil: str | None, source_format: str | None
+) -> _Prepared:
+    if isinstance(item, marc.RejectedRecord):
+        return _Prepared(item.index, item.offset, reason=item.reason, raw=item.raw)
+    try:
+        record = marc.to_marc21_record(
+            item.record, item.dialect, source_isil=isil, source_format=source_format
+        )
+        data = marc.to_marc21(record)
+        return _Prepared(
+            item.index,
+            item.offset,
+            keys=matching.record_keys(record),
+            data=data,
+            index=marc.index_record(record),
+            flags=tuple(item.flags),
+        )
+    except Exception as exc:  # one record that cannot be written must not stop the batch
+        return _Prepared(
+            item.index, item.offset, reason=f"cannot be written as MARC 21: {exc}", raw=None
+        )
+
+
+def _read_chunk(
+    batch: MarcBatch, start_index: int, start_offset: int, size: int
+) -> tuple[list[marc.ReadRecord | marc.RejectedRecord], int, int, bool]:
+    """Up to ``size`` records from the resume point, and where the next chunk starts."""
+    resume = marc.ResumePoint(start_index, start_offset) if start_index > 1 else None
+    items: list[marc.ReadRecord | marc.RejectedRecord] = []
+    reader = marc.read_records(batch.stored_path, resume=resume)
+    for item in reader:
+        if len(items) == size:
+            return items, item.index, item.offset, False
+        items.append(item)
+    return items, start_index + len(items), start_offset, True
+
+
+def import_chunk(
+    engine: Engine,
+    batch_id: str,
+    start_index: int,
+    start_offset: int,
+    size: int = CHUNK_SIZE,
+    heartbeat: Callable[..., None] | None = None,
+) -> Chunk:
+    with Session(engine) as session:
+        batch = session.get(MarcBatch, batch_id)
+        if batch is None:
+            raise BatchNotFound(f"MARC batch {batch_id} does not exist")
+        if batch.processed >= start_index or batch.state != RUNNING:
+            return _progress(batch)  # this chunk committed before; a retry changes nothing
+        isil, source_format = _source(session, batch.uploaded_by)
+        targets = _line_targets(session, batch.exchange_id)
+    try:
+        items, next_index, next_offset, done = _read_chunk(batch, start_index, start_offset, size)
+    except marc.MarcFormatError as exc:
+        return _fail(engine, batch_id, f"reading stopped after record {start_index - 1}: {exc}")
+    except OSError as exc:
+        return _fail(engine, batch_id, f"the stored file cannot be read: {exc.strerror or exc}")
+    prepared = [_prepare(item, isil, source_format) for item in items]
+    if heartbeat is not None:
+        heartbeat(start_index + len(items))
+    return _store(engine, batch_id, start_index, prepared, targets, next_index, next_offset, done)
+
+
+def _line_targets(session: Session, exchange_id: str | None) -> list[matching.LineTarget]:
+    if exchange_id is None:
+        return []
+    lines = session.exec(select(ExchangeLine).where(col(ExchangeLine.exchange_id) == exchange_id))
+    return [matching.LineTarget.of(line) for line in lines]
+
+
+def _store(
+    engine: Engine,
+    batch_id: str,
+    start_index: int,
+    prepared: list[_Prepared],
+    targets: list[matching.LineTarget],
+    next_index: int,
+    next_offset: int,
+    done: bool,
+) -> Chunk:
+    now = datetime.now(UTC)
+    with session_scope(engine) as session:
+        batch = session.get(MarcBatch, batch_id, with_for_update=True)
+        assert batch is not None
+        if batch.processed >= start_index:
+            return _progress(batch)  # a concurrent retry got here first
+        all_keys = sorted({key for p in prepared for key in p.keys})
+        in_catalogue = _catalogue_candidates(session, all_keys)
+        seen = _seen_in_batch(session, batch_id, all_keys)
+        outcomes: list[dict[str, Any]] = []
+        new_records: list[dict[str, Any]] = []
+        new_keys: list[tuple[int, list[str]]] = []  # index in new_records, keys
+        merges: dict[int, int] = {}
+        batch_keys: list[dict[str, Any]] = []
+        counts = dict.fromkeys(
+            ("created", "merged", "multi_matches", "duplicates", "rejected", "suspects"), 0
+        )
+        for p in prepared:
+            outcome: dict[str, Any] = {
+                "batch_id": batch_id,
+                "position": p.position,
+                "title": p.index.title if p.index else None,
+                "flags": list(p.flags) or None,
+            }
+            outcomes.append(outcome)
+            if p.flags:
+                counts["suspects"] += 1
+            if p.data is None or p.index is None:
+                outcome.update(outcome=REJECTED, reason=p.reason, raw=p.raw)
+                counts["rejected"] += 1
+                continue
+            earlier = next((seen[k] for k in p.keys if k in seen), None)
+            if earlier is not None:
+                outcome.update(
+                    outcome=DUPLICATE,
+                    reason=f"the same publication as record {earlier} of this file",
+                )
+                counts["duplicates"] += 1
+                continue
+            for key in p.keys:
+                seen[key] = p.position
+                batch_keys.append({"batch_id": batch_id, "key": key, "position": p.position})
+            if targets:
+                outcome["line_id"] = matching.match_line(targets, p.keys, p.index)
+            decision, candidates = matching.catalogue_decision(p.keys, in_catalogue)
+            if decision == "multi_match":
+                outcome.update(
+                    outcome=MULTI_MATCH,
+                    candidates=candidates,
+                    reason=f"{len(candidates)} catalogue records share its identifiers",
+                )
+                counts["multi_matches"] += 1
+            elif decision == "merge":
+                outcome.update(
+                    outcome=WOULD_MERGE if batch.dry_run else MERGED, record_id=candidates[0]
+                )
+                merges[candidates[0]] = merges.get(candidates[0], 0) + 1
+                counts["merged"] += 1
+            else:
+                outcome["outcome"] = WOULD_CREATE if batch.dry_run else CREATED
+                counts["created"] += 1
+                new_keys.append((len(new_records), p.keys))
+                idx = p.index
+                new_records.append(
+                    {
+                        "batch_id": batch_id,
+                        "exchange_id": batch.exchange_id,
+                        "position": p.position,
+                        "control_number": idx.control_number,
+                        "title": idx.title,
+                        "isbn": idx.isbn,
+                        "issn": idx.issn,
+                        "author": idx.author,
+                        "year": idx.year,
+                        "holdings": 1,
+                        "marc": p.data,
+                        "created_at": now,
+                    }
+                )
+                outcome["_new"] = len(new_records) - 1
+        if not batch.dry_run:
+            _write_catalogue(session, new_records, new_keys, merges, outcomes)
+        for outcome in outcomes:
+            outcome.pop("_new", None)
+            for column in ("outcome", "record_id", "line_id", "reason", "candidates", "raw"):
+                outcome.setdefault(column, None)
+        if outcomes:
+            session.execute(insert(ImportOutcome), outcomes)
+        if batch_keys:
+            session.execute(insert(BatchKey), batch_keys)
+        batch.processed = next_index - 1
+        batch.next_offset = next_offset
+        batch.total = batch.processed
+        batch.created += counts["created"]
+        batch.merged += counts["merged"]
+        batch.multi_matches += counts["multi_matches"]
+        batch.duplicates += counts["duplicates"]
+        batch.encoding_suspects += counts["suspects"]
+        batch.imported = batch.created + batch.merged
+        if counts["rejected"]:
+            batch.rejected = [
+                *(batch.rejected or []),
+                *(
+                    {"index": o["position"], "offset": p.offset, "reason": o["reason"]}
+                    for o, p in zip(outcomes, prepared, strict=True)
+                    if o["outcome"] == REJECTED
+                ),
+            ]
+        if done:
+            batch.state = COMPLETED
+            batch.finished_at = now
+        session.add(batch)
+        session.flush()
+        return _progress(batch)
+
+
+def _catalogue_candidates(session: Session, keys: list[str]) -> dict[str, set[int]]:
+    found: dict[str, set[int]] = {}
+    for start in range(0, len(keys), 500):
+        rows = session.exec(
+            select(RecordKey.key, RecordKey.record_id).where(
+                col(RecordKey.key).in_(keys[start : start + 500])
+            )
+        )
+        for key, record_id in rows:
+            found.setdefault(key, set()).add(record_id)
+    return found
+
+
+def _seen_in_batch(session: Session, batch_id: str, keys: list[str]) -> dict[str, int]:
+    seen: dict[str, int] = {}
+    for start in range(0, len(keys), 500):
+        rows = session.exec(
+            select(BatchKey.key, BatchKey.position).where(
+                col(BatchKey.batch_id) == batch_id,
+                col(BatchKey.key).in_(keys[start : start + 500]),
+            )
+        )
+        for key, position in rows:
+            seen[key] = position
+    return seen
+
+
+def _write_catalogue(
+    session: Session,
+    new_records: list[dict[str, Any]],
+    new_keys: list[tuple[int, list[str]]],
+    merges: dict[int, int],
+    outcomes: list[dict[str, Any]],
+) -> None:
+    """Bulk writes: records with RETURNING ids, their keys, and holdings of merged records."""
+    ids: list[int] = []
+    if new_records:
+        result = session.execute(
+            insert(CatalogueRecord).returning(
+                col(CatalogueRecord.id), sort_by_parameter_order=True
+            ),
+            new_records,
+        )
+        ids = [row[0] for row in result]
+        keys = [
+            {"record_id": ids[i], "key": key} for i, record_keys in new_keys for key in record_keys
+        ]
+        if keys:
+            session.execute(insert(RecordKey), keys)
+    for outcome in outcomes:
+        if "_new" in outcome:
+            outcome["record_id"] = ids[outcome["_new"]]
+    for record_id, copies in merges.items():
+        session.execute(
+            update(CatalogueRecord)
+            .where(col(CatalogueRecord.id) == record_id)
+            .values(holdings=col(CatalogueRecord.holdings) + copies)
+        )
+
+
+def _progress(batch: MarcBatch) -> Chunk:
+    return Chunk(
+        next_index=batch.processed + 1,
+        next_offset=batch.next_offset,
+        done=batch.state != RUNNING,
+        processed=batch.processed,
+        imported=batch.imported,
+        rejected=len(batch.rejected or []),
+        error=batch.error,
+    )
+
+
+def _fail(engine: Engine, batch_id: str, error: str) -> Chunk:
+    with session_scope(engine) as session:
+        batch = session.get(MarcBatch, batch_id, with_for_update=True)
+        assert batch is not None
+        batch.state, batch.error, batch.finished_at = FAILED, error, datetime.now(UTC)
+        session.add(batch)
+        session.flush()
+        return _progress(batch)
+
+
+def import_whole(
+    engine: Engine, batch_id: str, heartbeat: Callable[..., None] | None = None
+) -> Chunk:
+    """All chunks in one call: what exchanges started before import workflows existed use."""
+    with Session(engine) as session:
+        batch = session.get(MarcBatch, batch_id)
+        if batch is None:
+            raise BatchNotFound(f"MARC batch {batch_id} does not exist")
+        chunk = _progress(batch)
+    while not chunk.done:
+        chunk = import_chunk(
+            engine, batch_id, chunk.next_index, chunk.next_offset, heartbeat=heartbeat
+        )
+    return chunk
