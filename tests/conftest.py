@@ -10,9 +10,10 @@ import sys
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import psycopg
@@ -111,9 +112,15 @@ async def stack(
 
 @asynccontextmanager
 async def running_stack(
-    client: Client, backend: str, data_dir: Path, database_url: str
+    client: Client,
+    backend: str,
+    data_dir: Path,
+    database_url: str,
+    *,
+    with_worker: bool = True,
+    **overrides: Any,
 ) -> AsyncIterator[Stack]:
-    """Migrate the database, start a worker and serve the API on a free port."""
+    """Migrate the database, start a worker (unless told not to) and serve the API."""
     port = free_port()
     settings = Settings(
         data_dir=data_dir,
@@ -126,6 +133,7 @@ async def running_stack(
         port=port,
         allow_insecure_webhooks=True,
         webhook_retry_seconds=0.2,
+        **overrides,
     )
     engine = make_engine(database_url)
     await asyncio.to_thread(upgrade, engine)
@@ -135,7 +143,7 @@ async def running_stack(
         uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
     )
     try:
-        async with worker:
+        async with worker if with_worker else _nothing():
             serving = asyncio.create_task(server.serve())
             while not server.started:
                 if serving.done():
@@ -174,3 +182,7 @@ async def skipping_stack(
     database_url = f"sqlite:///{data_dir / 'exchange.db'}"
     async with running_stack(skipping_env.client, "skipping", data_dir, database_url) as running:
         yield running
+
+
+def _nothing() -> AbstractAsyncContextManager[None]:
+    return nullcontext()

@@ -1,23 +1,37 @@
 """Schemathesis against the live API: every operation the OpenAPI document lists is fuzzed over
-real HTTP, once with the staff key and once with a partner's key.
+real HTTP, once with the staff (admin) key and once with a partner's key.
 
-Each generated request must get an answer that the document promises: no 5xx, a documented
-status code, a documented content type, a body that matches the documented schema, and
-documented headers. Authentication is checked on every operation that declares it: besides
-schemathesis's ``ignored_auth`` (which probes an operation after a 2xx), each generated request
-is sent again without a key and with a wrong key, and both must be refused with a 401 problem.
-Path parameters are drawn partly from objects that exist (partners, exchanges in several
-states, a claim, a MARC batch, created before the run) and partly by schemathesis, so both the
-real handlers and the 404 paths run.
+Every generated request must get an answer the document promises: no 5xx, a documented status
+code, a documented content type, a body matching the documented schema, documented headers,
+405 for methods a path does not have, and no 2xx for a request that violates the schema.
+Authentication is checked on every operation that declares it, three ways:
+
+- schemathesis's ``ignored_auth``: after a 2xx, the same request without a key and with a
+  generated key must be refused;
+- ``refuses_missing_and_wrong_keys``: *every* generated request (also those that got a 4xx with
+  the key: malformed bodies, unknown ids) is sent again without a key, with a wrong key or with
+  another scheme, one of the three in turn, and must get a 401 problem;
+- ``key_is_accepted``: the pass's own, valid key is never answered with 401.
+
+Path parameters come half from objects that exist (two partners, exchanges in several states,
+a claim, a MARC batch, created before the run) and half from schemathesis, so the handlers run
+on real objects and the 404 paths run too. Other parameters (a key id, say) are generated only.
 
 Why the API runs in a thread of its own: the ``stack`` fixture serves the app from a task in
-the session event loop of pytest-asyncio. That loop only turns while an async test or fixture
-is awaiting, and schemathesis's pytest integration drives a *sync* test that sends blocking
-requests; calling the app in the session loop from it would deadlock. So this module starts
-its own stack (``running_stack`` from conftest: SQLite, a real worker, uvicorn on a free port)
-in a background thread with its own event loop and its own Temporal client to the session's
-Temporal dev server. The sync schemathesis tests then talk to it over real HTTP, and the
-objects they need are created in that loop before the run.
+pytest-asyncio's session event loop. That loop only turns while an async test or fixture is
+awaiting, and schemathesis's pytest integration drives a *sync* test that sends blocking
+requests, so calling the session loop's server from it would deadlock. This module therefore
+starts its own stack (``running_stack`` from conftest: SQLite, a real worker, uvicorn on a free
+port) in a background thread with its own event loop and its own Temporal client to the
+session's Temporal dev server; the sync tests talk to it over real HTTP.
+
+Why the schema is loaded from the app at import time and not from the server: schemathesis
+4.32's lazy ``from_fixture`` loader does not run under pytest 9 (it sets ``Node._nodeid``, which
+pytest 9 removed). ``schema.parametrize()`` needs the document at collection, before any
+server runs, so it is built from ``create_app(...).openapi()``, the same call that serves
+``/openapi.json``; ``test_the_served_document_is_the_fuzzed_one`` checks that they agree.
+
+The run is seeded (the same requests each time) and bounded; see ``EXAMPLES_PER_OPERATION``.
 """
 
 from __future__ import annotations
@@ -71,14 +85,6 @@ PROBLEM = "application/problem+json"
 # --- the API in a thread of its own --------------------------------------------------------
 
 
-@dataclass
-class Seeded:
-    """Real objects for path parameters, by parameter name."""
-
-    partner_key: str
-    values: dict[str, list[str]] = field(default_factory=dict)
-
-
 class ThreadedStack:
     """``running_stack`` served from a background thread with its own event loop."""
 
@@ -89,9 +95,10 @@ class ThreadedStack:
         self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
         self._stop: asyncio.Event | None = None
         self._serving: Future[None] | None = None
-        self.stack: Stack | None = None
 
-    def run(self, make: Callable[[], Awaitable[T]], timeout: float = 60) -> T:
+    def run(self, make: Callable[[], Awaitable[T]], timeout: float = 120) -> T:
+        """Run a coroutine in the stack's loop and wait for its result."""
+
         async def call() -> T:
             return await make()
 
@@ -115,8 +122,7 @@ class ThreadedStack:
                 raise
 
         self._serving = asyncio.run_coroutine_threadsafe(serve(), self._loop)
-        self.stack = ready.result(timeout=60)
-        return self.stack
+        return ready.result(timeout=120)
 
     def close(self) -> None:
         if self._serving is not None and self._stop is not None:
@@ -125,6 +131,15 @@ class ThreadedStack:
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(timeout=10)
         self._loop.close()
+
+
+@dataclass
+class Seeded:
+    """What exists before the run: path parameter values by name, and the partner's key."""
+
+    partner_code: str
+    partner_key: str
+    values: dict[str, list[str]] = field(default_factory=dict)
 
 
 async def seed(stack: Stack, tmp: Path) -> Seeded:
@@ -144,7 +159,7 @@ async def seed(stack: Stack, tmp: Path) -> Seeded:
     others = await post("/api/v1/exchanges", {"partner": b["code"], "lines": lines(3)}, staff)
     foreign = await post("/api/v1/exchanges", {"lines": lines(1)}, key_b)
 
-    # One incoming exchange received with a damaged copy: a claim, and a MARC batch.
+    # An incoming exchange received with a damaged copy: a claim, and a MARC batch.
     received = await post("/api/v1/exchanges", {"lines": lines(2)}, key_a)
     url = f"/api/v1/exchanges/{received['id']}"
     line = received["lines"][0]["id"]
@@ -153,14 +168,14 @@ async def seed(stack: Stack, tmp: Path) -> Seeded:
     receipt = {"lines": [{"line_id": line, "received": 2, "damaged": 1}]}
     received = await post(f"{url}/receipt", receipt, staff)
     claims = [c["claim_no"] for c in received["claims"]]
-    upload = marc_file(tmp / "batch.mrc", 3)
-    with upload.open("rb") as f:
-        r = await http.post(f"{url}/marc", files={"file": f}, headers=key_a)
+    with marc_file(tmp / "batch.mrc", 3).open("rb") as upload:
+        r = await http.post(f"{url}/marc", files={"file": upload}, headers=key_a)
     assert r.status_code == 202, r.text
     batch = r.json()["batch_id"]
 
     exchanges = [incoming["id"], outgoing["id"], others["id"], foreign["id"], received["id"]]
     return Seeded(
+        partner_code=a["code"],
         partner_key=key_a["Authorization"].removeprefix("Bearer "),
         values={
             "code": [a["code"], b["code"], stack.settings.home_code],
@@ -171,18 +186,60 @@ async def seed(stack: Stack, tmp: Path) -> Seeded:
     )
 
 
+class PartnerKey:
+    """The partner pass's key. Fuzzing may rotate it (``overlap_hours: 0``) or revoke it; then
+    a new one is issued with the staff key, so that the rest of the pass is not all 401s."""
+
+    def __init__(self, base_url: str, code: str, key: str) -> None:
+        self.base_url = base_url
+        self.code = code
+        self.key = key
+        self.maybe_changed = False
+
+    def current(self) -> str:
+        if self.maybe_changed:
+            self.maybe_changed = False
+            url = f"{self.base_url}/api/v1/exchanges"
+            r = requests.get(url, params={"limit": 1}, headers=bearer(self.key), timeout=30)
+            if r.status_code == 401:
+                body = {"role": "partner", "partner": self.code, "label": "fuzz, re-issued"}
+                r = requests.post(
+                    f"{self.base_url}/api/v1/keys",
+                    json=body,
+                    headers=bearer(ADMIN_TOKEN),
+                    timeout=30,
+                )
+                assert r.status_code == 201, f"could not issue a new partner key: {r.text}"
+                self.key = r.json()["key"]
+        return self.key
+
+
+@dataclass
+class FuzzApi:
+    stack: Stack
+    seeded: Seeded
+    partner: PartnerKey
+
+
+_partner_keys: list[PartnerKey] = []
+
+
 @pytest.fixture(scope="module")
 def fuzz_api(
     temporal_env: WorkflowEnvironment, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[tuple[Stack, Seeded]]:
+) -> Iterator[FuzzApi]:
     data_dir = tmp_path_factory.mktemp("data-fuzz")
     threaded = ThreadedStack(temporal_env.client.service_client.config.target_host, data_dir)
     try:
         stack = threaded.start()
         seeded = threaded.run(lambda: seed(stack, data_dir))
         SEEDED.update(seeded.values)
-        yield stack, seeded
+        partner = PartnerKey(stack.base_url, seeded.partner_code, seeded.partner_key)
+        _partner_keys.append(partner)
+        yield FuzzApi(stack, seeded, partner)
     finally:
+        _partner_keys.clear()
+        SEEDED.clear()
         threaded.close()
 
 
@@ -190,7 +247,7 @@ def fuzz_api(
 
 
 def app_document() -> dict[str, Any]:
-    """The OpenAPI document of the app, as ``/openapi.json`` serves it (checked below)."""
+    """The OpenAPI document of the app, as ``/openapi.json`` serves it."""
     settings = Settings(admin_token=ADMIN_TOKEN, temporal_address="127.0.0.1:1")
     document: dict[str, Any] = create_app(settings, migrate=False).openapi()
     return document
@@ -203,7 +260,7 @@ schema.config.seed = SEED
 schema.config.generation.update(
     max_examples=EXAMPLES_PER_OPERATION,
     # The key is ours (staff or partner, given per call), never generated or dropped by
-    # schemathesis; refusals without a key are what `refuses_missing_and_wrong_keys` checks.
+    # schemathesis; requests without a key are what `refuses_missing_and_wrong_keys` sends.
     with_security_parameters=False,
 )
 SEEDED: dict[str, list[str]] = {}
@@ -232,16 +289,35 @@ def before_generate_path_parameters(
 @schema.hook
 def filter_query(context: schemathesis.HookContext, query: dict[str, Any] | None) -> bool:
     """No undeclared query parameters: the API ignores them by design (the contract rejects
-    unknown fields in request *bodies* only), so negative cases that only add one would be
-    reported as "schema-violating request accepted"."""
+    unknown fields in request *bodies* only), so negative cases that merely add one would be
+    reported as "schema-violating request accepted". Every other negative case still runs."""
     operation = context.operation
     if operation is None or not query:
         return True
-    declared = {p.name for p in operation.query}
-    return set(query) <= declared
+    return set(query) <= {p.name for p in operation.query}
+
+
+@schema.hook
+def after_call(context: schemathesis.HookContext, case: schemathesis.Case, response: Any) -> None:
+    """A successful write may have rotated or revoked the partner's key: check it next time."""
+    if case.method.upper() not in ("GET", "HEAD") and 200 <= response.status_code < 300:
+        for partner in _partner_keys:
+            partner.maybe_changed = True
 
 
 # --- checks --------------------------------------------------------------------------------
+
+
+def _requires_key(case: Any) -> bool:
+    """The operation declares a key, and the request went to it (same method, real path)."""
+    operation = case.operation
+    if not list(operation.security.iter_parameters()):
+        return False  # open by design, e.g. /health
+    if case.method.upper() != operation.method.upper():
+        return False  # schemathesis also tries methods the path does not have: 405
+    meta = case.meta
+    # An invalid path parameter may route elsewhere, or nowhere.
+    return meta is None or not meta.is_negative_at(ParameterLocation.PATH)
 
 
 PROBES = (
@@ -257,32 +333,34 @@ def refuses_missing_and_wrong_keys(ctx: CheckContext, response: Response, case: 
     """The same request without a key, with a wrong key or another scheme is a 401 problem.
 
     Unlike ``ignored_auth`` (which only probes after a 2xx) this runs for every generated
-    request, whatever it got with the key: malformed bodies and unknown ids included. One
-    probe per request, cycling through the three kinds, keeps the run short.
+    request, whatever it got with the key. One probe per request, the three kinds in turn,
+    keeps the run short.
     """
-    operation = case.operation
-    if not list(operation.security.iter_parameters()):
-        return  # open by design, e.g. /health
-    if case.method.upper() != operation.method.upper():
-        return  # schemathesis also tries methods the route does not have: 405, no auth
-    meta = case.meta
-    if meta is not None and meta.is_negative_at(ParameterLocation.PATH):
-        return  # an invalid path parameter may route elsewhere, or nowhere
+    if not _requires_key(case):
+        return
     label, auth = PROBES[next(_probes) % len(PROBES)]
-    origin = urlsplit(response.request.url)
+    origin = urlsplit(str(response.request.url))
     sent = case.as_transport_kwargs(base_url=f"{origin.scheme}://{origin.netloc}")
     headers = {k: v for k, v in sent.pop("headers", {}).items() if k.lower() != "authorization"}
     if auth is not None:
         headers["Authorization"] = auth
     r = _session.request(**sent, headers=headers, timeout=30, allow_redirects=False)
-    ctype = r.headers.get("content-type", "")
-    if r.status_code != 401 or not ctype.startswith(PROBLEM):
+    content_type = r.headers.get("content-type", "")
+    if r.status_code != 401 or not content_type.startswith(PROBLEM):
         request = r.request
         body = request.body if isinstance(request.body, bytes) else str(request.body or "")
         raise AssertionError(
             f"{request.method} {request.url} with {label}: expected a 401 problem, got "
-            f"{r.status_code} {ctype} {r.text[:300]}\n"
+            f"{r.status_code} {content_type} {r.text[:300]}\n"
             f"  request headers: {dict(request.headers)}\n  request body: {body[:300]!r}"
+        )
+
+
+def key_is_accepted(ctx: CheckContext, response: Response, case: Any) -> None:
+    """The pass's own key is valid: a 401 means it was refused, or the pass lost its key."""
+    if _requires_key(case) and response.status_code == 401:
+        raise AssertionError(
+            f"{case.method} {case.formatted_path}: a valid key was refused: {response.text[:300]}"
         )
 
 
@@ -295,6 +373,8 @@ CHECKS = [
     negative_data_rejection,
     unsupported_method,
     ignored_auth,
+    refuses_missing_and_wrong_keys,
+    key_is_accepted,
 ]
 
 SETTINGS = hypothesis.settings(
@@ -302,36 +382,29 @@ SETTINGS = hypothesis.settings(
     deadline=None,
     database=None,
     suppress_health_check=list(hypothesis.HealthCheck),
+    # No shrinking: a failure is reported as found, which keeps a failing run short too.
     phases=[hypothesis.Phase.explicit, hypothesis.Phase.generate],
 )
 
 
-def test_the_served_document_is_the_fuzzed_one(fuzz_api: tuple[Stack, Seeded]) -> None:
-    stack, _ = fuzz_api
-    r = requests.get(f"{stack.base_url}/openapi.json", timeout=30)
+def test_the_served_document_is_the_fuzzed_one(fuzz_api: FuzzApi) -> None:
+    r = requests.get(f"{fuzz_api.stack.base_url}/openapi.json", timeout=30)
     assert r.status_code == 200
     assert r.json() == app_document()
 
 
 @schema.parametrize()
 @SETTINGS
-def test_staff_key(case: schemathesis.Case, fuzz_api: tuple[Stack, Seeded]) -> None:
-    stack, _ = fuzz_api
+def test_staff_key(case: schemathesis.Case, fuzz_api: FuzzApi) -> None:
     case.call_and_validate(
-        base_url=stack.base_url,
-        headers=bearer(ADMIN_TOKEN),
-        checks=[*CHECKS, refuses_missing_and_wrong_keys],
-        timeout=30,
+        base_url=fuzz_api.stack.base_url, headers=bearer(ADMIN_TOKEN), checks=CHECKS, timeout=30
     )
 
 
 @schema.parametrize()
 @SETTINGS
-def test_partner_key(case: schemathesis.Case, fuzz_api: tuple[Stack, Seeded]) -> None:
-    stack, seeded = fuzz_api
+def test_partner_key(case: schemathesis.Case, fuzz_api: FuzzApi) -> None:
+    key = fuzz_api.partner.current()
     case.call_and_validate(
-        base_url=stack.base_url,
-        headers=bearer(seeded.partner_key),
-        checks=[*CHECKS, refuses_missing_and_wrong_keys],
-        timeout=30,
+        base_url=fuzz_api.stack.base_url, headers=bearer(key), checks=CHECKS, timeout=30
     )

@@ -1,6 +1,7 @@
 """Request body limits: a 413 problem instead of reading an oversized body.
 
-JSON bodies may be ``EXCHANGE_MAX_BODY_BYTES``; MARC uploads ``EXCHANGE_MAX_UPLOAD_BYTES``.
+JSON bodies may be ``EXCHANGE_MAX_BODY_BYTES``; file uploads (multipart) may be
+``EXCHANGE_MAX_UPLOAD_BYTES``.
 A declared Content-Length over the limit is refused before anything is read; a chunked body
 is counted as it streams, and the app sees a disconnect once it passes the limit.
 """
@@ -17,7 +18,9 @@ from services.exchange.service.context import Context
 
 
 def _limit_for(scope: Scope, ctx: Context) -> int:
-    if scope["method"] == "POST" and scope["path"].endswith("/marc"):
+    """File uploads (multipart) may be as large as a MARC file; other bodies are small."""
+    content_type = Headers(scope=scope).get("content-type", "")
+    if content_type.startswith("multipart/form-data"):
         return ctx.settings.max_upload_bytes
     return ctx.settings.max_body_bytes
 

@@ -1,0 +1,171 @@
+"""Cataloguing imports through the API: matching, merging, duplicates, dry run, reports."""
+
+from __future__ import annotations
+
+import csv
+import io
+import uuid
+from pathlib import Path
+from typing import Any
+
+import pymarc
+from pymarc import Field, Subfield
+
+from tests.conftest import Stack
+from tests.support import build_record, register_partner, wait_for
+from workflows.importing import ImportWorkflow, import_workflow_id
+
+
+def _record(n: int, title: str, isbns: tuple[str, ...] = (), sysno: str | None = None) -> bytes:
+    record = build_record(n, title=title)
+    for isbn in isbns:
+        record.add_field(Field(tag="020", indicators=[" ", " "], subfields=[Subfield("a", isbn)]))
+    if sysno:
+        record.add_field(Field(tag="035", indicators=[" ", " "], subfields=[Subfield("a", sysno)]))
+    data: bytes = record.as_marc()
+    return data
+
+
+def _isbn13(seed: int) -> str:
+    digits = f"978{seed % 10**9:09d}"
+    check = (10 - sum(int(d) * (3 if i % 2 else 1) for i, d in enumerate(digits)) % 10) % 10
+    return digits + str(check)
+
+
+async def _import(
+    stack: Stack,
+    records: list[bytes],
+    *,
+    dry_run: bool = False,
+    exchange_id: str | None = None,
+    headers: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    data: dict[str, str] = {"exchange_id": exchange_id} if exchange_id else {}
+    r = await stack.http.post(
+        "/api/v1/marc-batches",
+        params={"dry_run": str(dry_run).lower()},
+        data=data,
+        files={"file": ("batch.mrc", b"".join(records))},
+        headers=headers or stack.staff,
+    )
+    assert r.status_code == 202, r.text
+    url = f"/api/v1/marc-batches/{r.json()['batch_id']}"
+    batch: dict[str, Any] = await wait_for(
+        stack.http, url, headers or stack.staff, "state", {"completed", "failed"}
+    )
+    return batch
+
+
+async def test_import_merges_detects_duplicates_and_leaves_multi_matches(stack: Stack) -> None:
+    seed = uuid.uuid4().int
+    a, b, c, d, e = (_isbn13(seed + k) for k in range(5))
+    first = await _import(
+        stack,
+        [_record(1, "Serat Centhini", (a,)), _record(2, "Babad", (b,)), _record(3, "Kidung", (e,))],
+    )
+    assert first["counts"]["created"] == 3
+
+    batch = [
+        _record(1, "Serat Centhini (reprint)", (a,)),  # in the catalogue: merged
+        _record(2, "Nagarakretagama", (c,)),  # new
+        _record(3, "Nagarakretagama, again", (c,)),  # same file, same ISBN: duplicate
+        _record(4, "Two books at once", (b, e)),  # two catalogue candidates: review
+        b"00042nam  2200025 a 4500\x1ebroken\x1d",  # rejected, kept raw
+        _record(6, "Sutasoma", (d,), sysno=f"(OCoLC){seed % 10**8}"),  # new
+    ]
+    dry = await _import(stack, batch, dry_run=True)
+    real = await _import(stack, batch)
+    for report in (dry, real):
+        assert report["state"] == "completed" and report["total"] == 6
+        assert report["counts"] == {
+            "created": 2,
+            "merged": 1,
+            "multi_matches": 1,
+            "duplicates": 1,
+            "rejected": 1,
+            "encoding_suspects": 0,
+        }, report["counts"]
+    assert dry["dry_run"] and not real["dry_run"]
+    assert [r["index"] for r in real["rejected"]] == [5]
+    assert real["progress"]["processed"] == 6 and real["progress"]["expected_total"] == 6
+
+    r = await stack.http.get(f"/api/v1/marc-batches/{real['id']}/outcomes.csv", headers=stack.staff)
+    rows = list(csv.DictReader(io.StringIO(r.text)))
+    assert [row["outcome"] for row in rows] == [
+        "merged",
+        "created",
+        "duplicate",
+        "multi_match",
+        "rejected",
+        "created",
+    ]
+    assert "record 2 of this file" in rows[2]["reason"]
+    assert len(rows[3]["candidates"].split()) == 2
+    r = await stack.http.get(f"/api/v1/marc-batches/{dry['id']}/outcomes.csv", headers=stack.staff)
+    dry_rows = list(csv.DictReader(io.StringIO(r.text)))
+    assert [row["outcome"] for row in dry_rows][:2] == ["would_merge", "would_create"]
+
+    r = await stack.http.get(f"/api/v1/marc-batches/{real['id']}/rejected", headers=stack.staff)
+    assert r.content == batch[4], "rejected records come back byte for byte"
+    r = await stack.http.get(f"/api/v1/marc-batches/{real['id']}/export", headers=stack.staff)
+    titles = [rec["245"]["a"] for rec in pymarc.MARCReader(r.content, to_unicode=True)]
+    assert titles == ["Serat Centhini", "Nagarakretagama", "Sutasoma"]
+    r = await stack.http.get(
+        f"/api/v1/marc-batches/{real['id']}/export",
+        params={"format": "marcxml"},
+        headers=stack.staff,
+    )
+    assert r.content.count(b"<record") == 3
+    # The dry run wrote nothing to the catalogue.
+    r = await stack.http.get("/api/v1/records", params={"isbn": c}, headers=stack.staff)
+    assert r.json()["total"] == 1
+
+
+async def test_exchange_batch_reports_lines_and_records_without_a_match(stack: Stack) -> None:
+    http, staff = stack.http, stack.staff
+    _partner, key = await register_partner(http, staff)
+    isbn = _isbn13(uuid.uuid4().int)
+    lines = [
+        {"title": "Kamus Dewan", "isbn": isbn, "quantity": 1},
+        {"title": "Война и мир", "author": "Толстой, Лев", "year": 2026, "quantity": 1},
+        {"title": "Nothing sent for this line", "quantity": 1},
+    ]
+    exchange = (await http.post("/api/v1/exchanges", json={"lines": lines}, headers=key)).json()
+    records = [
+        _record(1, "Kamus dewan :", (f"{isbn[:3]}-{isbn[3:]}",)),
+        _record(2, "ВОЙНА И МИР."),
+        _record(3, "A record for no line"),
+    ]
+    batch = await _import(stack, records, dry_run=True, exchange_id=exchange["id"], headers=key)
+    line_ids = [line["id"] for line in exchange["lines"]]
+    assert batch["lines_without_record"] == [line_ids[2]]
+    assert batch["records_without_line"] == 1
+    r = await http.get(f"/api/v1/marc-batches/{batch['id']}/outcomes.csv", headers=key)
+    matched = [row["line_id"] for row in csv.DictReader(io.StringIO(r.text))]
+    assert matched == [line_ids[0], line_ids[1], ""]
+    # A dry run leaves the exchange alone.
+    again = (await http.get(f"/api/v1/exchanges/{exchange['id']}", headers=key)).json()
+    assert again["marc_batches"] == [batch["id"]]
+    assert "marc_uploaded" not in [h["step"] for h in again["history"]]
+
+
+async def test_progress_is_a_temporal_query_too(stack: Stack, tmp_path: Path) -> None:
+    batch = await _import(stack, [_record(n, f"Buku {n}") for n in range(1, 4)])
+    handle = stack.client.get_workflow_handle(import_workflow_id(batch["id"]))
+    progress = await handle.query(ImportWorkflow.progress)
+    assert (progress.processed, progress.done) == (3, True)
+
+
+async def test_partners_import_only_into_their_exchanges(stack: Stack) -> None:
+    _partner, key = await register_partner(stack.http, stack.staff)
+    r = await stack.http.post(
+        "/api/v1/marc-batches", files={"file": ("x.mrc", _record(1, "x"))}, headers=key
+    )
+    assert r.status_code == 422
+    rules = (await stack.http.get("/api/v1/match-rules", headers=key)).json()
+    assert [p["point"] for p in rules["catalogue"]["points"]] == [
+        "isbn",
+        "issn",
+        "system_number",
+        "control_number",
+    ]
