@@ -169,3 +169,35 @@ async def test_partners_import_only_into_their_exchanges(stack: Stack) -> None:
         "system_number",
         "control_number",
     ]
+
+
+async def test_the_import_command_shows_progress_and_the_report(
+    stack: Stack, tmp_path: Path
+) -> None:
+    import asyncio
+    import os
+    import sys
+
+    upload = tmp_path / "cli.mrc"
+    upload.write_bytes(b"".join(_record(n, f"Majalah {n}") for n in range(1, 1201)))
+    env = {
+        **os.environ,
+        "EXCHANGE_API_URL": stack.base_url,
+        "EXCHANGE_API_KEY": stack.staff["Authorization"].removeprefix("Bearer "),
+    }
+    process = await asyncio.create_subprocess_exec(
+        str(Path(sys.executable).parent / "exchange"),
+        "import",
+        str(upload),
+        "--dry-run",
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    output, _ = await process.communicate()
+    text = output.decode()
+    assert process.returncode == 0, text
+    assert "(dry run)" in text
+    assert "/1,200 records" in text and "[" in text
+    assert "would be created 1,200" in text
+    assert "outcomes.csv" in text

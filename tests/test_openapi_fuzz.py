@@ -297,6 +297,37 @@ def filter_query(context: schemathesis.HookContext, query: dict[str, Any] | None
     return set(query) <= {p.name for p in operation.query}
 
 
+def _unbounded_integers(operation: Any) -> list[str]:
+    """Query parameters documented as integers without a maximum."""
+    names = []
+    for parameter in operation.query:
+        declared = parameter.definition.get("schema", {})
+        for variant in [declared, *declared.get("anyOf", [])]:
+            if variant.get("type") == "integer" and "maximum" not in variant:
+                names.append(parameter.name)
+                break
+    return names
+
+
+@schema.hook
+def before_generate_case(
+    context: schemathesis.HookContext, strategy: st.SearchStrategy[Any]
+) -> st.SearchStrategy[Any]:
+    """Sometimes send 2**63 to integer query parameters that have no maximum: the document
+    allows any integer, so the server must answer, not fail (64-bit database columns)."""
+    operation = context.operation
+    names = _unbounded_integers(operation) if operation is not None else []
+    if not names:
+        return strategy
+
+    def huge(case: schemathesis.Case) -> schemathesis.Case:
+        if case.meta is None or not case.meta.is_negative_at(ParameterLocation.QUERY):
+            case.query = {**(case.query or {}), **dict.fromkeys(names, 2**63)}
+        return case
+
+    return st.one_of(strategy, strategy.map(huge))
+
+
 @schema.hook
 def after_call(context: schemathesis.HookContext, case: schemathesis.Case, response: Any) -> None:
     """A successful write may have rotated or revoked the partner's key: check it next time."""

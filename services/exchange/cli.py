@@ -7,6 +7,7 @@ import asyncio
 import logging
 import os
 import sys
+from pathlib import Path
 
 from services.exchange.settings import Settings
 
@@ -93,6 +94,19 @@ def cmd_dev(settings: Settings) -> int:
     return run_dev(settings)
 
 
+def cmd_import(settings: Settings, args: argparse.Namespace) -> int:
+    from services.exchange.import_command import run_import
+
+    return run_import(
+        settings,
+        Path(args.file),
+        exchange_id=args.exchange,
+        dry_run=args.dry_run,
+        api_url=os.environ.get("EXCHANGE_API_URL"),
+        api_key=os.environ.get("EXCHANGE_API_KEY"),
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="exchange", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -100,9 +114,15 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("api", help="run the HTTP API (needs an external Temporal and database)")
     sub.add_parser("worker", help="run a Temporal worker (needs an external Temporal and database)")
     sub.add_parser("migrate", help="bring the database schema up to date")
+    importer = sub.add_parser("import", help="import a MARC file through the running service")
+    importer.add_argument("file", help="MARC 21 or UNIMARC (ISO 2709), MARCXML or MARC-in-JSON")
+    importer.add_argument("--exchange", metavar="ID", help="the exchange the records belong to")
+    importer.add_argument("--dry-run", action="store_true", help="report only; write nothing")
     args = parser.parse_args(argv)
-    _logging()
     settings = Settings()
+    if args.command == "import":
+        return cmd_import(settings, args)
+    _logging()
     commands = {"dev": cmd_dev, "api": cmd_api, "worker": cmd_worker, "migrate": cmd_migrate}
     return commands[args.command](settings)
 
