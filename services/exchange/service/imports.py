@@ -18,6 +18,7 @@ from sqlalchemy import Engine, insert, update
 from sqlmodel import Session, col, select
 
 import marc
+from services.exchange import bulk
 from services.exchange.db import session_scope
 from services.exchange.models import (
     BatchKey,
@@ -254,10 +255,8 @@ def _store(
             outcome.pop("_new", None)
             for column in ("outcome", "record_id", "line_id", "reason", "candidates", "raw"):
                 outcome.setdefault(column, None)
-        if outcomes:
-            session.execute(insert(ImportOutcome), outcomes)
-        if batch_keys:
-            session.execute(insert(BatchKey), batch_keys)
+        bulk.insert_rows(session, ImportOutcome, outcomes)
+        bulk.insert_rows(session, BatchKey, batch_keys)
         batch.processed = next_index - 1
         batch.next_offset = next_offset
         batch.total = batch.processed
@@ -321,18 +320,23 @@ def _write_catalogue(
     """Bulk writes: records with RETURNING ids, their keys, and holdings of merged records."""
     ids: list[int] = []
     if new_records:
-        result = session.execute(
-            insert(CatalogueRecord).returning(
-                col(CatalogueRecord.id), sort_by_parameter_order=True
-            ),
-            new_records,
-        )
-        ids = [row[0] for row in result]
+        if bulk.is_postgresql(session):
+            ids = bulk.allocate_ids(session, CatalogueRecord, len(new_records))
+            for record_id, row in zip(ids, new_records, strict=True):
+                row["id"] = record_id
+            bulk.insert_rows(session, CatalogueRecord, new_records)
+        else:
+            result = session.execute(
+                insert(CatalogueRecord).returning(
+                    col(CatalogueRecord.id), sort_by_parameter_order=True
+                ),
+                new_records,
+            )
+            ids = [row[0] for row in result]
         keys = [
             {"record_id": ids[i], "key": key} for i, record_keys in new_keys for key in record_keys
         ]
-        if keys:
-            session.execute(insert(RecordKey), keys)
+        bulk.insert_rows(session, RecordKey, keys)
     for outcome in outcomes:
         if "_new" in outcome:
             outcome["record_id"] = ids[outcome["_new"]]
