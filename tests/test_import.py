@@ -100,6 +100,7 @@ async def test_import_merges_detects_duplicates_and_leaves_multi_matches(stack: 
         "created",
     ]
     assert "record 2 of this file" in rows[2]["reason"]
+    assert all(row["flags"] == "" for row in rows if row["outcome"] != "rejected")
     assert len(rows[3]["candidates"].split()) == 2
     r = await stack.http.get(f"/api/v1/marc-batches/{dry['id']}/outcomes.csv", headers=stack.staff)
     dry_rows = list(csv.DictReader(io.StringIO(r.text)))
@@ -201,3 +202,15 @@ async def test_the_import_command_shows_progress_and_the_report(
     assert "/1,200 records" in text and "[" in text
     assert "would be created 1,200" in text
     assert "outcomes.csv" in text
+
+
+async def test_check_errors_are_reported_not_fatal(stack: Stack) -> None:
+    record = build_record(1, title="Judul pertama")
+    record.add_field(Field(tag="245", indicators=["0", "0"], subfields=[Subfield("a", "Kedua")]))
+    batch = await _import(stack, [record.as_marc()])
+    assert batch["counts"]["created"] == 1
+    r = await stack.http.get(
+        f"/api/v1/marc-batches/{batch['id']}/outcomes.csv", headers=stack.staff
+    )
+    row = next(csv.DictReader(io.StringIO(r.text)))
+    assert row["outcome"] == "created" and "check 245" in row["flags"], row

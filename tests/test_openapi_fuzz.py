@@ -286,17 +286,6 @@ def before_generate_path_parameters(
     return st.one_of(st.deferred(real), strategy)
 
 
-@schema.hook
-def filter_query(context: schemathesis.HookContext, query: dict[str, Any] | None) -> bool:
-    """No undeclared query parameters: the API ignores them by design (the contract rejects
-    unknown fields in request *bodies* only), so negative cases that merely add one would be
-    reported as "schema-violating request accepted". Every other negative case still runs."""
-    operation = context.operation
-    if operation is None or not query:
-        return True
-    return set(query) <= {p.name for p in operation.query}
-
-
 def _unbounded_integers(operation: Any) -> list[str]:
     """Query parameters documented as integers without a maximum."""
     names = []

@@ -1,5 +1,8 @@
 """Importing a stored MARC file into the catalogue, one chunk of records at a time.
 
+Each record is read and converted to MARC 21 with ``marc/``, checked (errors are kept in its
+outcome's flags, for the cataloguer; they do not stop the import), matched, then stored.
+
 Each chunk is one transaction that also moves the batch's progress (records done, byte
 offset of the next record). A chunk retried after a crash finds its progress already moved
 and writes nothing twice; a chunk that never committed is simply done again. Every record
@@ -72,6 +75,7 @@ class _Prepared:
     data: bytes | None = None
     index: marc.RecordIndex | None = None
     flags: tuple[str, ...] = ()
+    problems: tuple[str, ...] = ()
     reason: str | None = None
     raw: bytes | None = None
 
@@ -96,6 +100,11 @@ def _prepare(
             item.record, item.dialect, source_isil=isil, source_format=source_format
         )
         data = marc.to_marc21(record)
+        problems = tuple(
+            f"check {f.tag}: {f.message}"
+            for f in marc.check_record(record)
+            if f.severity == "error"
+        )
         return _Prepared(
             item.index,
             item.offset,
@@ -103,6 +112,7 @@ def _prepare(
             data=data,
             index=marc.index_record(record),
             flags=tuple(item.flags),
+            problems=problems,
         )
     except Exception as exc:  # one record that cannot be written must not stop the batch
         return _Prepared(
@@ -191,7 +201,7 @@ def _store(
                 "batch_id": batch_id,
                 "position": p.position,
                 "title": p.index.title if p.index else None,
-                "flags": list(p.flags) or None,
+                "flags": [*p.flags, *p.problems] or None,
             }
             outcomes.append(outcome)
             if p.flags:
