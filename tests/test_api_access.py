@@ -207,3 +207,9 @@ async def test_every_request_body_has_an_example(stack: Stack) -> None:
                 if not (schema.get("examples") or spec.get("examples") or spec.get("example")):
                     missing.append(f"{method.upper()} {path} ({media})")
     assert not missing, missing
+
+
+async def test_out_of_range_paging_is_a_422_not_a_500(stack: Stack) -> None:
+    for path in ("/api/v1/exchanges", "/api/v1/records", "/api/v1/fund", "/api/v1/partners"):
+        r = await stack.http.get(path, params={"offset": 2**63}, headers=stack.staff)
+        assert r.status_code == 422, (path, r.text)

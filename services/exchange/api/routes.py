@@ -68,7 +68,7 @@ from services.exchange.service import (
 router = APIRouter(prefix="/api/v1")
 
 Limit = Annotated[int, Query(ge=1, le=500)]
-Offset = Annotated[int, Query(ge=0)]
+Offset = Annotated[int, Query(ge=0, le=1_000_000_000)]
 
 _PROBLEMS: dict[int | str, dict[str, object]] = {
     code: {"description": desc, "content": {"application/problem+json": {}}}
