@@ -16,6 +16,9 @@ Authentication is checked on every operation that declares it, three ways:
 Path parameters come half from objects that exist (two partners, exchanges in several states,
 a claim, a MARC batch, created before the run) and half from schemathesis, so the handlers run
 on real objects and the 404 paths run too. Other parameters (a key id, say) are generated only.
+Integer query parameters without a documented maximum sometimes get 2**63. If fuzzing rotates
+or revokes the partner's key, a new one is issued with the staff key (``PartnerKey``).
+One SQLite stack serves both passes: what is fuzzed here is the HTTP contract.
 
 Why the API runs in a thread of its own: the ``stack`` fixture serves the app from a task in
 pytest-asyncio's session event loop. That loop only turns while an async test or fixture is
@@ -26,8 +29,8 @@ port) in a background thread with its own event loop and its own Temporal client
 session's Temporal dev server; the sync tests talk to it over real HTTP.
 
 Why the schema is loaded from the app at import time and not from the server: schemathesis
-4.32's lazy ``from_fixture`` loader does not run under pytest 9 (it sets ``Node._nodeid``, which
-pytest 9 removed). ``schema.parametrize()`` needs the document at collection, before any
+4.32's lazy ``from_fixture`` loader fails under pytest 9 (it reads and rewrites ``Node._nodeid``,
+which pytest 9 no longer has). ``schema.parametrize()`` needs the document at collection, before any
 server runs, so it is built from ``create_app(...).openapi()``, the same call that serves
 ``/openapi.json``; ``test_the_served_document_is_the_fuzzed_one`` checks that they agree.
 

@@ -15,6 +15,7 @@ from temporalio.client import Client
 
 from services.exchange import problems
 from services.exchange.api.routes import router
+from services.exchange.auth import AuthMiddleware
 from services.exchange.db import make_engine
 from services.exchange.idempotency import IdempotencyMiddleware
 from services.exchange.limits import BodyLimitMiddleware
@@ -65,8 +66,9 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
     )
     problems.install(app)
     app.include_router(router)
-    # Added last runs first: the size limit wraps idempotency, which wraps the routes.
+    # Added last runs first: size limit, then authentication, then idempotency, then routes.
     app.add_middleware(IdempotencyMiddleware)
+    app.add_middleware(AuthMiddleware)
     app.add_middleware(BodyLimitMiddleware)
 
     @app.middleware("http")

@@ -21,11 +21,12 @@ from sqlmodel import Session, col, select
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from services.exchange.auth import CALLER_KEY
 from services.exchange.db import session_scope
 from services.exchange.models import IdempotencyRecord
 from services.exchange.problems import MEDIA_TYPE
 from services.exchange.service.context import Context
-from services.exchange.service.keys import authenticate
+from services.exchange.service.keys import Caller
 
 HEADER = "idempotency-key"
 KEEP_FOR = timedelta(hours=48)
@@ -159,18 +160,9 @@ class IdempotencyMiddleware:
             )
             return
         ctx: Context = scope["app"].state.context
-        token = headers.get("authorization", "")
-        caller = None
-        if token.lower().startswith("bearer "):
-            caller = await asyncio.to_thread(
-                authenticate,
-                ctx.engine,
-                token[7:].strip(),
-                ctx.settings.admin_token,
-                ctx.settings.home_code,
-            )
+        caller: Caller | None = scope.get("state", {}).get(CALLER_KEY)
         if caller is None:
-            await self.app(scope, receive, send)  # the route answers 401
+            await self.app(scope, receive, send)  # outside /api/: nothing to keep
             return
 
         spool = tempfile.SpooledTemporaryFile(max_size=_SPOOL)

@@ -10,12 +10,33 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Generic, Literal, TypeVar
 
-from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import (
+    AnyHttpUrl,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+)
 
 T = TypeVar("T")
 
 Code = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{1,31}$")]
-ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
+# Lengths are checked on the text as sent (as the OpenAPI document says); it must not be blank.
+ShortText = Annotated[str, StringConstraints(min_length=1, max_length=300, pattern=r"\S")]
+LongText = Annotated[str, StringConstraints(min_length=1, max_length=1000, pattern=r"\S")]
+Reason = Annotated[str, StringConstraints(min_length=1, max_length=2000, pattern=r"\S")]
+
+
+def _iso_only(value: object) -> object:
+    """Dates and times arrive as ISO 8601 strings, not as numbers read as timestamps."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        raise ValueError("use an ISO 8601 string, such as 2026-11-21")
+    return value
+
+
+Day = Annotated[date, BeforeValidator(_iso_only)]
+Moment = Annotated[datetime, BeforeValidator(_iso_only)]
 
 
 class _In(BaseModel):
@@ -111,7 +132,7 @@ class KeyIn(_In):
     role: Role
     partner: Code | None = Field(default=None, description="For partner keys: the partner code")
     label: Annotated[str, StringConstraints(max_length=200)] | None = None
-    expires_at: datetime | None = None
+    expires_at: Moment | None = None
 
 
 class KeyOut(BaseModel):
@@ -155,7 +176,7 @@ class DeliveryOut(BaseModel):
 
 
 class LineIn(_In):
-    title: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000)]
+    title: LongText
     isbn: Annotated[str, StringConstraints(max_length=32)] | None = None
     issn: Annotated[str, StringConstraints(max_length=16)] | None = None
     author: Annotated[str, StringConstraints(max_length=500)] | None = None
@@ -198,7 +219,7 @@ class ProposalIn(_In):
         description="The partner's code. Staff keys must give it; partner keys omit it.",
     )
     lines: Annotated[list[LineIn], Field(min_length=1, max_length=1000)]
-    respond_by: date | None = None
+    respond_by: Day | None = None
 
 
 class LineQuantityIn(_In):
@@ -239,7 +260,7 @@ class ShipmentIn(_In):
     carrier: ShortText
     tracking: Annotated[str, StringConstraints(max_length=100)] | None = None
     parcels: int | None = None
-    shipped_on: date | None = None
+    shipped_on: Day | None = None
 
 
 class ReceivedLineIn(_In):
@@ -267,7 +288,7 @@ class ReceiptIn(_In):
     )
 
     lines: Annotated[list[ReceivedLineIn], Field(max_length=1000)]
-    received_on: date | None = None
+    received_on: Day | None = None
 
 
 class LineOut(BaseModel):
@@ -358,7 +379,7 @@ class CancelIn(_In):
         extra="forbid", json_schema_extra={"examples": [{"reason": "Budget year closed"}]}
     )
 
-    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
+    reason: Reason
 
 
 class LostIn(_In):
@@ -408,9 +429,9 @@ class AgreementIn(_In):
         },
     )
 
-    signed_on: date
-    valid_from: date
-    valid_to: date
+    signed_on: Day
+    valid_from: Day
+    valid_to: Day
     programmes: Annotated[
         list[Literal["material_exchange", "digital_exchange"]], Field(min_length=1)
     ]
@@ -451,7 +472,7 @@ class DepositIn(_In):
         },
     )
 
-    title: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000)]
+    title: LongText
     isbn: Annotated[str, StringConstraints(max_length=32)] | None = None
     issn: Annotated[str, StringConstraints(max_length=16)] | None = None
     control_number: Annotated[str, StringConstraints(max_length=64)] | None = None

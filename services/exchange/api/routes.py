@@ -73,9 +73,12 @@ Offset = Annotated[int, Query(ge=0, le=1_000_000_000)]
 _PROBLEMS: dict[int | str, dict[str, object]] = {
     code: {"description": desc, "content": {"application/problem+json": {}}}
     for code, desc in {
+        400: "The body cannot be read (not UTF-8 JSON, or broken multipart)",
         401: "Missing or unknown API key",
+        403: "A partner key on a staff route, or a staff key without the role",
         404: "Not found, or not visible to this key",
         409: "Refused in the exchange's current state, or by the wrong side",
+        413: "The body or upload is over the size limit",
         422: "The request is not valid",
     }.items()
 }
@@ -188,7 +191,14 @@ def balance(
     return reports.balance(ctx.engine, caller, code, year or datetime.now(UTC).year)
 
 
-@router.post("/deposits", tags=["fund"], responses=_PROBLEMS)
+@router.post(
+    "/deposits",
+    tags=["fund"],
+    responses={
+        201: {"description": "A new publication in the fund", "model": FundItemOut},
+        **_PROBLEMS,
+    },
+)
 def deposit(
     body: DepositIn, ctx: ContextDep, _: AcquisitionsDep, response: Response
 ) -> FundItemOut:
@@ -391,7 +401,15 @@ async def upload_batch(
     return BatchAccepted(batch_id=batch_id)
 
 
-@router.get("/exchanges/{exchange_id}/marc", tags=["marc"], responses=_PROBLEMS)
+@router.get(
+    "/exchanges/{exchange_id}/marc",
+    tags=["marc"],
+    responses={
+        200: {"content": {"application/marc": {}, "application/marcxml+xml": {}}},
+        **_PROBLEMS,
+    },
+    response_class=StreamingResponse,
+)
 async def download_marc(
     exchange_id: str,
     ctx: ContextDep,

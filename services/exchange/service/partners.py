@@ -23,13 +23,14 @@ from services.exchange.schemas import (
     WebhookSecret,
 )
 from services.exchange.service import keys, webhooks
-from services.exchange.service.access import visible_partner
+from services.exchange.service.access import aware, visible_partner
 from services.exchange.service.keys import PARTNER_ROLE, Caller, new_key
 from services.exchange.settings import Settings
 
 
 def _out(p: Partner) -> PartnerOut:
-    return PartnerOut.model_validate(p, from_attributes=True)
+    out = PartnerOut.model_validate(p, from_attributes=True)
+    return out.model_copy(update={"created_at": aware(p.created_at)})
 
 
 def create(engine: Engine, settings: Settings, body: PartnerIn) -> PartnerCreated:
@@ -69,6 +70,9 @@ def update(
 ) -> PartnerOut:
     """Staff may change name and ISIL; a partner may change only its own webhook URL."""
     changes = body.model_dump(exclude_unset=True)
+    for required in ("name",):
+        if required in changes and changes[required] is None:
+            raise Problem(422, "validation-error", f"{required}: cannot be removed")
     with Session(engine) as session:
         visible_partner(session, caller, code)  # 404 before anything about the body
     if not caller.is_staff and set(changes) - {"webhook_url"}:

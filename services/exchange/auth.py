@@ -1,0 +1,81 @@
+"""Authentication before routing: a request without a valid key gets 401 whatever its body.
+
+FastAPI parses a request's body before its dependencies run, so a route that depends on the
+caller would answer a broken body with 400 or 422 even to a stranger. This middleware checks
+the key first, for every ``/api/`` path, and hands the caller to the route.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+from starlette.datastructures import Headers
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from services.exchange.problems import MEDIA_TYPE
+from services.exchange.service.context import Context
+from services.exchange.service.keys import Caller, authenticate
+
+CALLER_KEY = "caller"
+
+
+def bearer_token(headers: Headers) -> str | None:
+    value = headers.get("authorization", "")
+    scheme, _, token = value.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    return token.strip()
+
+
+async def caller_for(ctx: Context, token: str) -> Caller | None:
+    return await asyncio.to_thread(
+        authenticate, ctx.engine, token, ctx.settings.admin_token, ctx.settings.home_code
+    )
+
+
+class AuthMiddleware:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not scope["path"].startswith("/api/"):
+            await self.app(scope, receive, send)
+            return
+        token = bearer_token(Headers(scope=scope))
+        ctx: Context = scope["app"].state.context
+        caller = await caller_for(ctx, token) if token else None
+        if caller is None:
+            detail = (
+                "send your API key as 'Authorization: Bearer <key>'"
+                if token is None
+                else "the API key is unknown, expired or revoked"
+            )
+            challenge = "Bearer" if token is None else 'Bearer error="invalid_token"'
+            await _unauthorized(send, detail, challenge, scope["path"])
+            return
+        scope.setdefault("state", {})[CALLER_KEY] = caller
+        await self.app(scope, receive, send)
+
+
+async def _unauthorized(send: Send, detail: str, challenge: str, path: str) -> None:
+    body = json.dumps(
+        {
+            "type": "/problems/unauthorized",
+            "title": "Unauthorized",
+            "status": 401,
+            "detail": detail,
+            "instance": path,
+        }
+    ).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 401,
+            "headers": [
+                (b"content-type", MEDIA_TYPE.encode()),
+                (b"www-authenticate", challenge.encode()),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
