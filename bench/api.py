@@ -45,9 +45,8 @@ from typing import Any
 import httpx
 from fastapi import FastAPI
 
-from bench.exchanges import BIN, TOKEN, _free_port, _spawn, _stop, _wait_port
+from bench.processes import HOST, TOKEN, free_port, running_service, spawn, wait_port
 
-HOST = "127.0.0.1"
 STAFF = {"Authorization": f"Bearer {TOKEN}"}
 SEED_CONCURRENCY = 32
 PARTNERS = 3
@@ -267,46 +266,19 @@ async def own_exchange_paths(http: httpx.AsyncClient, key: str) -> tuple[int, li
 async def main(args: argparse.Namespace) -> None:
     wrk = wrk_path()
     tmp = Path(tempfile.mkdtemp(prefix="bench-api-"))
-    temporal_port, api_port, bare_port = _free_port(), _free_port(), _free_port()
-    address = f"{HOST}:{temporal_port}"
+    bare_port = free_port()
     database_url = args.database_url or f"sqlite:///{tmp / 'exchange.db'}"
-    env = {
-        **os.environ,
-        "EXCHANGE_DATA_DIR": str(tmp),
-        "EXCHANGE_DATABASE_URL": database_url,
-        "EXCHANGE_TEMPORAL_ADDRESS": address,
-        "EXCHANGE_ADMIN_TOKEN": TOKEN,
-        "EXCHANGE_HOST": HOST,
-        "EXCHANGE_PORT": str(api_port),
-        "EXCHANGE_TASK_QUEUE": "bench-api",
-    }
-    procs: list[subprocess.Popen[bytes]] = []
     results: list[Result] = []
-    try:
-        temporal = _spawn(
-            [str(BIN / "temporal"), "server", "start-dev", "--headless", "--log-level", "error",
-             "--db-filename", str(tmp / "temporal.db"), "--ip", HOST,
-             "--port", str(temporal_port)],
-            env, tmp / "temporal.log",
-        )  # fmt: skip
-        procs.append(temporal)
-        await _wait_port(temporal_port, temporal, "Temporal")
-        migrate = await asyncio.create_subprocess_exec(
-            str(BIN / "exchange"), "migrate", env=env, stdout=asyncio.subprocess.DEVNULL
-        )
-        if await migrate.wait() != 0:
-            raise SystemExit("exchange migrate failed")
-        env["EXCHANGE_SKIP_MIGRATIONS"] = "1"
-        procs.append(_spawn([str(BIN / "exchange"), "worker"], env, tmp / "worker.log"))
-        api = _spawn([str(BIN / "exchange"), "api"], env, tmp / "api.log")
-        procs.append(api)
-        bare_proc = _spawn(
+    with running_service(tmp, database_url, "bench-api") as service:
+        procs = service.procs
+        api_port = int(service.api_url.rsplit(":", 1)[1])
+        bare_proc = spawn(
             [sys.executable, "-m", "bench.api", "--serve-bare", str(bare_port)],
-            env, tmp / "bare.log",
-        )  # fmt: skip
+            service.env,
+            tmp / "bare.log",
+        )
         procs.append(bare_proc)
-        await _wait_port(api_port, api, "the API")
-        await _wait_port(bare_port, bare_proc, "the bare app")
+        wait_port(bare_port, bare_proc, "the bare app")
 
         limits = httpx.Limits(max_connections=SEED_CONCURRENCY)
         async with httpx.AsyncClient(
@@ -342,9 +314,6 @@ async def main(args: argparse.Namespace) -> None:
             for proc in procs:
                 if proc.poll() is not None:
                     raise SystemExit(f"{proc.args!r} exited with {proc.returncode}")
-    finally:
-        for proc in reversed(procs):
-            _stop(proc)
 
     backend = "PostgreSQL" if database_url.startswith("postgresql") else "SQLite"
     print(

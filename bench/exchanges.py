@@ -13,9 +13,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -30,28 +28,9 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 from bench.bare import BareWorkflow, bare_step
+from bench.processes import TOKEN, running_service, spawn
 
 ACTIVITIES_PER_EXCHANGE = 8  # record_step x5 (accept, ship, receive, complete) + notify x3
-TOKEN = "bench-admin-token"
-BIN = Path(sys.executable).parent
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
-async def _wait_port(port: int, proc: subprocess.Popen[bytes], what: str) -> None:
-    for _ in range(600):
-        if proc.poll() is not None:
-            raise SystemExit(f"{what} exited with {proc.returncode}")
-        with socket.socket() as s:
-            if s.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        await asyncio.sleep(0.1)
-    raise SystemExit(f"{what} did not start")
 
 
 async def _exchange(http: httpx.AsyncClient, partner: str, key: dict[str, str]) -> None:
@@ -106,58 +85,14 @@ async def _bounded(
     return time.perf_counter() - started
 
 
-def _spawn(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
-    out = log.open("ab")
-    return subprocess.Popen(args, env=env, stdout=out, stderr=subprocess.STDOUT)
-
-
-def _stop(proc: subprocess.Popen[bytes]) -> None:
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-
-
 async def main(args: argparse.Namespace) -> None:
     tmp = Path(tempfile.mkdtemp(prefix="bench-exchanges-"))
-    temporal_port, api_port = _free_port(), _free_port()
-    address = f"127.0.0.1:{temporal_port}"
     database_url = args.database_url or f"sqlite:///{tmp / 'exchange.db'}"
-    env = {
-        **os.environ,
-        "EXCHANGE_DATA_DIR": str(tmp),
-        "EXCHANGE_DATABASE_URL": database_url,
-        "EXCHANGE_TEMPORAL_ADDRESS": address,
-        "EXCHANGE_ADMIN_TOKEN": TOKEN,
-        "EXCHANGE_PORT": str(api_port),
-        "EXCHANGE_TASK_QUEUE": "bench-exchange",
-    }
-    procs: list[subprocess.Popen[bytes]] = []
-    try:
-        temporal = _spawn(
-            [str(BIN / "temporal"), "server", "start-dev", "--headless", "--log-level", "error",
-             "--db-filename", str(tmp / "temporal.db"), "--ip", "127.0.0.1",
-             "--port", str(temporal_port)],
-            env, tmp / "temporal.log",
-        )  # fmt: skip
-        procs.append(temporal)
-        await _wait_port(temporal_port, temporal, "Temporal")
-        migrate = await asyncio.create_subprocess_exec(str(BIN / "exchange"), "migrate", env=env)
-        if await migrate.wait() != 0:
-            raise SystemExit("exchange migrate failed")
-        env["EXCHANGE_SKIP_MIGRATIONS"] = "1"
-        procs.append(_spawn([str(BIN / "exchange"), "worker"], env, tmp / "worker.log"))
-        api = _spawn([str(BIN / "exchange"), "api"], env, tmp / "api.log")
-        procs.append(api)
-        await _wait_port(api_port, api, "the API")
-
+    with running_service(tmp, database_url, "bench-exchange") as service:
+        procs = service.procs
         limits = httpx.Limits(max_connections=args.concurrency)
-        async with httpx.AsyncClient(
-            base_url=f"http://127.0.0.1:{api_port}", timeout=120, limits=limits
-        ) as http:
-            staff = {"Authorization": f"Bearer {TOKEN}"}
+        async with httpx.AsyncClient(base_url=service.api_url, timeout=120, limits=limits) as http:
+            staff = service.staff
             code = f"B{uuid.uuid4().hex[:6].upper()}"
             r = await http.post(
                 "/api/v1/partners",
@@ -165,42 +100,51 @@ async def main(args: argparse.Namespace) -> None:
                 headers=staff,
             )
             key = {"Authorization": f"Bearer {r.json()['api_key']}"}
-            await http.post(
-                f"/api/v1/partners/{code}/agreements",
-                json={"signed_on": "2024-01-01", "valid_from": "2024-01-01",
-                      "valid_to": "2035-12-31", "programmes": ["material_exchange"]},
-                headers=staff,
-            )  # fmt: skip
+            agreement = {
+                "signed_on": "2024-01-01",
+                "valid_from": "2024-01-01",
+                "valid_to": "2035-12-31",
+                "programmes": ["material_exchange"],
+            }
+            await http.post(f"/api/v1/partners/{code}/agreements", json=agreement, headers=staff)
             warmup = min(20, args.exchanges)
             await _bounded(warmup, args.concurrency, lambda: _exchange(http, code, key), procs)
             ours = await _bounded(
                 args.exchanges, args.concurrency, lambda: _exchange(http, code, key), procs
             )
             r = await http.get(
-                "/api/v1/exchanges", params={"partner": code, "state": "completed", "limit": 1},
+                "/api/v1/exchanges",
+                params={"partner": code, "state": "completed", "limit": 1},
                 headers=staff,
-            )  # fmt: skip
+            )
             completed = r.json()["total"] - warmup
 
         # The bare workflows get a worker process of their own, as the exchanges do.
-        client = await Client.connect(address)
-        bare_worker = _spawn(
-            [sys.executable, "-m", "bench.exchanges", "--bare-worker", address],
-            env, tmp / "bare-worker.log",
-        )  # fmt: skip
-        procs.append(bare_worker)
+        client = await Client.connect(service.temporal_address)
+        procs.append(
+            spawn(
+                [
+                    sys.executable,
+                    "-m",
+                    "bench.exchanges",
+                    "--bare-worker",
+                    service.temporal_address,
+                ],
+                service.env,
+                tmp / "bare-worker.log",
+            )
+        )
 
         async def bare() -> None:
             await client.execute_workflow(
-                BareWorkflow.run, ACTIVITIES_PER_EXCHANGE, id=f"bare-{uuid.uuid4()}",
+                BareWorkflow.run,
+                ACTIVITIES_PER_EXCHANGE,
+                id=f"bare-{uuid.uuid4()}",
                 task_queue="bench-bare",
-            )  # fmt: skip
+            )
 
         await _bounded(min(20, args.exchanges), args.concurrency, bare, procs)
         bare_seconds = await _bounded(args.exchanges, args.concurrency, bare, procs)
-    finally:
-        for proc in reversed(procs):
-            _stop(proc)
 
     n = args.exchanges
     ours_rate, bare_rate = n / ours, n / bare_seconds

@@ -13,10 +13,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import signal
-import socket
-import subprocess
-import sys
 import tempfile
 import time
 import uuid
@@ -28,8 +24,8 @@ import psycopg
 import pymarc
 from pymarc import Field, Indicators, Leader, Record, Subfield
 
-BIN = Path(sys.executable).parent
-TOKEN = "bench-admin-token"
+from bench.processes import running_service
+
 PG_ADMIN = os.environ.get("EXCHANGE_BENCH_PG", "postgresql://postgres@127.0.0.1:5432/test")
 
 
@@ -105,24 +101,6 @@ def raw_pymarc(path: Path) -> float:
     return count / (time.perf_counter() - started)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
-def _wait_port(port: int, proc: subprocess.Popen[bytes], what: str) -> None:
-    for _ in range(600):
-        if proc.poll() is not None:
-            raise SystemExit(f"{what} exited with {proc.returncode}")
-        with socket.socket() as s:
-            if s.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        time.sleep(0.1)
-    raise SystemExit(f"{what} did not start")
-
-
 def _peak_mb(pid: int) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmHWM:"):
@@ -133,15 +111,6 @@ def _peak_mb(pid: int) -> float:
 def _reset_peak(pid: int) -> None:
     """Linux resets a process's peak RSS when 5 is written to clear_refs."""
     Path(f"/proc/{pid}/clear_refs").write_text("5")
-
-
-def _stop(proc: subprocess.Popen[bytes]) -> None:
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            proc.kill()
 
 
 def run_database(database: str, files: dict[int, Path], tmp: Path) -> list[Row]:
@@ -155,61 +124,16 @@ def run_database(database: str, files: dict[int, Path], tmp: Path) -> list[Row]:
         url = f"{PG_ADMIN.rsplit('/', 1)[0].replace('postgresql://', 'postgresql+psycopg://')}/{pg_name}"
     else:
         url = f"sqlite:///{data_dir / 'exchange.db'}"
-    temporal_port, api_port = _free_port(), _free_port()
-    env = {
-        **os.environ,
-        "EXCHANGE_DATA_DIR": str(data_dir),
-        "EXCHANGE_DATABASE_URL": url,
-        "EXCHANGE_TEMPORAL_ADDRESS": f"127.0.0.1:{temporal_port}",
-        "EXCHANGE_ADMIN_TOKEN": TOKEN,
-        "EXCHANGE_PORT": str(api_port),
-        "EXCHANGE_TASK_QUEUE": "bench-import",
-        "EXCHANGE_MAX_UPLOAD_BYTES": str(2 * 1024**3),
-    }
-    procs: list[subprocess.Popen[bytes]] = []
     rows: list[Row] = []
     try:
-        temporal = subprocess.Popen(
-            [
-                str(BIN / "temporal"),
-                "server",
-                "start-dev",
-                "--headless",
-                "--log-level",
-                "error",
-                "--db-filename",
-                str(data_dir / "temporal.db"),
-                "--ip",
-                "127.0.0.1",
-                "--port",
-                str(temporal_port),
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        procs.append(temporal)
-        _wait_port(temporal_port, temporal, "Temporal")
-        subprocess.run([str(BIN / "exchange"), "migrate"], env=env, check=True, capture_output=True)
-        env["EXCHANGE_SKIP_MIGRATIONS"] = "1"
-        log = (data_dir / "worker.log").open("ab")
-        worker = subprocess.Popen(
-            [str(BIN / "exchange"), "worker"], env=env, stdout=log, stderr=log
-        )
-        procs.append(worker)
-        api = subprocess.Popen(
-            [str(BIN / "exchange"), "api"],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        procs.append(api)
-        _wait_port(api_port, api, "the API")
-        headers = {"Authorization": f"Bearer {TOKEN}"}
-        with httpx.Client(
-            base_url=f"http://127.0.0.1:{api_port}", headers=headers, timeout=600
-        ) as http:
+        with (
+            running_service(
+                data_dir, url, "bench-import", EXCHANGE_MAX_UPLOAD_BYTES=str(2 * 1024**3)
+            ) as service,
+            httpx.Client(base_url=service.api_url, headers=service.staff, timeout=600) as http,
+        ):
             for size, path in files.items():
-                _reset_peak(worker.pid)
+                _reset_peak(service.worker.pid)
                 started = time.perf_counter()
                 with path.open("rb") as f:
                     r = http.post("/api/v1/marc-batches", files={"file": (path.name, f)})
@@ -223,10 +147,8 @@ def run_database(database: str, files: dict[int, Path], tmp: Path) -> list[Row]:
                 seconds = time.perf_counter() - started
                 if batch["state"] != "completed" or batch["counts"]["created"] != size:
                     raise SystemExit(f"{database}: the import ended {batch['state']}: {batch}")
-                rows.append(Row(database, size, seconds, _peak_mb(worker.pid)))
+                rows.append(Row(database, size, seconds, _peak_mb(service.worker.pid)))
     finally:
-        for proc in reversed(procs):
-            _stop(proc)
         if pg_name:
             with psycopg.connect(PG_ADMIN, autocommit=True) as admin:
                 admin.execute(f'DROP DATABASE IF EXISTS "{pg_name}" WITH (FORCE)')
