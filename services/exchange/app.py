@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
 
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI, Request
 from sqlalchemy import text
 from temporalio.client import Client
 
@@ -21,6 +20,7 @@ from services.exchange.idempotency import IdempotencyMiddleware
 from services.exchange.limits import BodyLimitMiddleware
 from services.exchange.migrate import upgrade
 from services.exchange.problems import Problem
+from services.exchange.request_log import RequestLogMiddleware
 from services.exchange.schemas import Health
 from services.exchange.service.context import Context
 from services.exchange.settings import Settings
@@ -66,26 +66,11 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
     )
     problems.install(app)
     app.include_router(router)
-    # Added last runs first: size limit, then authentication, then idempotency, then routes.
+    # Added last runs first: logging, size limit, authentication, idempotency, then routes.
     app.add_middleware(IdempotencyMiddleware)
     app.add_middleware(AuthMiddleware)
     app.add_middleware(BodyLimitMiddleware)
-
-    @app.middleware("http")
-    async def _log_requests(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        started = time.perf_counter()
-        response = await call_next(request)
-        log.info(
-            "%s %s %s key=%s %.1fms",
-            request.method,
-            request.url.path,
-            response.status_code,
-            getattr(request.state, "key_id", "-"),
-            (time.perf_counter() - started) * 1000,
-        )
-        return response
+    app.add_middleware(RequestLogMiddleware)
 
     @app.get("/health", tags=["health"])
     async def health(request: Request) -> Health:

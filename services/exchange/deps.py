@@ -44,7 +44,6 @@ def get_caller(
             "send your API key as 'Authorization: Bearer <key>'",
             headers={"WWW-Authenticate": "Bearer"},
         )
-    request.state.key_id = caller.key_id
     return caller
 
 
