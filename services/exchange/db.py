@@ -12,9 +12,11 @@ from sqlmodel import Session, create_engine
 
 def make_engine(url: str) -> Engine:
     """Build an engine; SQLite gets WAL and a busy timeout so the API and worker can share it."""
-    kwargs: dict[str, Any] = {"pool_pre_ping": True}
+    # A server can drop connections, so they are checked before use; a SQLite file cannot.
+    kwargs: dict[str, Any] = {"pool_pre_ping": not url.startswith("sqlite")}
     if url.startswith("sqlite"):
         kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
+        kwargs["pool_size"] = 20
     engine = create_engine(url, **kwargs)
     if url.startswith("sqlite"):
 

@@ -10,7 +10,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, Column, DateTime, LargeBinary, Numeric, UniqueConstraint
+from sqlalchemy import JSON, Column, DateTime, Index, LargeBinary, Numeric, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -52,6 +52,9 @@ class ApiKey(SQLModel, table=True):
 
 
 class Exchange(SQLModel, table=True):
+    # A partner's list is its exchanges, newest first.
+    __table_args__ = (Index("ix_exchange_partner_created", "partner_id", "created_at"),)
+
     id: str = Field(primary_key=True, max_length=36)
     partner_id: int = Field(foreign_key="partner.id", index=True)
     direction: str = Field(max_length=16, index=True)

@@ -94,25 +94,31 @@ def authenticate(
     if len(parts) != 3 or parts[0] != "exk":
         return None
     with Session(engine) as session:
-        row = session.get(ApiKey, parts[1])
-        if row is None or row.revoked_at is not None:
-            return None
-        if row.expires_at is not None and _aware(row.expires_at) <= datetime.now(UTC):
-            return None
-        if not hmac.compare_digest(row.secret_hash, _hash(token)):
-            return None
-        if row.partner_id is None:
-            return Caller(kind="staff", key_id=row.id, party=home_code, role=row.role)
-        partner = session.get(Partner, row.partner_id)
-        if partner is None:
-            return None
-        return Caller(
-            kind="partner",
-            key_id=row.id,
-            party=partner.code,
-            role=row.role,
-            partner_id=partner.id,
-        )
+        found = session.exec(
+            select(ApiKey, Partner)
+            .join(Partner, col(Partner.id) == col(ApiKey.partner_id), isouter=True)
+            .where(col(ApiKey.id) == parts[1])
+        ).first()
+    if found is None:
+        return None
+    row, partner = found
+    if row.revoked_at is not None:
+        return None
+    if row.expires_at is not None and _aware(row.expires_at) <= datetime.now(UTC):
+        return None
+    if not hmac.compare_digest(row.secret_hash, _hash(token)):
+        return None
+    if row.partner_id is None:
+        return Caller(kind="staff", key_id=row.id, party=home_code, role=row.role)
+    if partner is None:
+        return None
+    return Caller(
+        kind="partner",
+        key_id=row.id,
+        party=partner.code,
+        role=row.role,
+        partner_id=partner.id,
+    )
 
 
 def _out(row: ApiKey, partner: str | None) -> KeyOut:
