@@ -7,8 +7,6 @@ two copies; ``deliver_webhook`` sends nothing once an attempt for the notice has
 
 from __future__ import annotations
 
-from dataclasses import asdict
-
 from sqlalchemy import Engine
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
@@ -95,17 +93,10 @@ class ExchangeActivities:
             )
         except imports.BatchNotFound as exc:
             raise ApplicationError(str(exc), type=ERR_INVALID_REQUEST, non_retryable=True) from None
-        return ChunkProgress(**asdict(chunk))
+        return chunk
 
     @activity.defn(name="import_marc_batch")
     def import_marc_batch(self, inp: ImportBatchInput) -> ImportBatchResult:
         """The whole file in one activity, for exchanges started before import workflows."""
         chunk = imports.import_whole(self._engine, inp.batch_id, heartbeat=activity.heartbeat)
-        return ImportBatchResult(
-            batch_id=inp.batch_id,
-            state="failed" if chunk.error else "completed",
-            total=chunk.processed,
-            imported=chunk.imported,
-            rejected=chunk.rejected,
-            error=chunk.error,
-        )
+        return chunk.result(inp.batch_id)

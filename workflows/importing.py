@@ -75,14 +75,7 @@ class ImportWorkflow:
                         inp.heartbeat_seconds,
                     )
                 )
-        return ImportBatchResult(
-            batch_id=inp.batch_id,
-            state="failed" if chunk.error else "completed",
-            total=chunk.processed,
-            imported=chunk.imported,
-            rejected=chunk.rejected,
-            error=chunk.error,
-        )
+        return chunk.result(inp.batch_id)
 
     @workflow.query
     def progress(self) -> ChunkProgress:

@@ -175,6 +175,8 @@ class ChunkInput:
 
 @dataclass
 class ChunkProgress:
+    """Progress after a chunk: where the next one starts, and whether the file is done."""
+
     next_index: int
     next_offset: int
     done: bool
@@ -182,6 +184,16 @@ class ChunkProgress:
     imported: int
     rejected: int
     error: str | None = None
+
+    def result(self, batch_id: str) -> ImportBatchResult:
+        return ImportBatchResult(
+            batch_id=batch_id,
+            state="failed" if self.error else "completed",
+            total=self.processed,
+            imported=self.imported,
+            rejected=self.rejected,
+            error=self.error,
+        )
 
 
 @dataclass

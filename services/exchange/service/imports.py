@@ -33,6 +33,7 @@ from services.exchange.models import (
     RecordKey,
 )
 from services.exchange.service import matching
+from workflows.shared import ChunkProgress
 
 RUNNING = "running"
 COMPLETED = "completed"
@@ -52,19 +53,6 @@ CHUNK_SIZE = 1_000
 
 class BatchNotFound(LookupError):
     pass
-
-
-@dataclass(frozen=True, slots=True)
-class Chunk:
-    """Progress after a chunk: where the next one starts, and whether the file is done."""
-
-    next_index: int
-    next_offset: int
-    done: bool
-    processed: int
-    imported: int
-    rejected: int
-    error: str | None = None
 
 
 @dataclass
@@ -141,7 +129,7 @@ def import_chunk(
     start_offset: int,
     size: int = CHUNK_SIZE,
     heartbeat: Callable[..., None] | None = None,
-) -> Chunk:
+) -> ChunkProgress:
     with Session(engine) as session:
         batch = session.get(MarcBatch, batch_id)
         if batch is None:
@@ -178,7 +166,7 @@ def _store(
     next_index: int,
     next_offset: int,
     done: bool,
-) -> Chunk:
+) -> ChunkProgress:
     now = datetime.now(UTC)
     with session_scope(engine) as session:
         batch = session.get(MarcBatch, batch_id, with_for_update=True)
@@ -358,8 +346,8 @@ def _write_catalogue(
         )
 
 
-def _progress(batch: MarcBatch) -> Chunk:
-    return Chunk(
+def _progress(batch: MarcBatch) -> ChunkProgress:
+    return ChunkProgress(
         next_index=batch.processed + 1,
         next_offset=batch.next_offset,
         done=batch.state != RUNNING,
@@ -370,7 +358,7 @@ def _progress(batch: MarcBatch) -> Chunk:
     )
 
 
-def _fail(engine: Engine, batch_id: str, error: str) -> Chunk:
+def _fail(engine: Engine, batch_id: str, error: str) -> ChunkProgress:
     with session_scope(engine) as session:
         batch = session.get(MarcBatch, batch_id, with_for_update=True)
         assert batch is not None
@@ -382,7 +370,7 @@ def _fail(engine: Engine, batch_id: str, error: str) -> Chunk:
 
 def import_whole(
     engine: Engine, batch_id: str, heartbeat: Callable[..., None] | None = None
-) -> Chunk:
+) -> ChunkProgress:
     """All chunks in one call: what exchanges started before import workflows existed use."""
     with Session(engine) as session:
         batch = session.get(MarcBatch, batch_id)
