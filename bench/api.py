@@ -132,9 +132,16 @@ def run_wrk(
     listed = ", ".join(f'"{p}"' for p in paths)
     script.write_text(LUA % {"key": key, "paths": listed})
     command = [
-        wrk, f"-t{args.wrk_threads}", f"-c{args.clients}", f"-d{seconds:g}s", "--timeout", "10s",
-        "-s", str(script), f"http://{HOST}:{port}{paths[0]}",
-    ]  # fmt: skip
+        wrk,
+        f"-t{args.wrk_threads}",
+        f"-c{args.clients}",
+        f"-d{seconds:g}s",
+        "--timeout",
+        "10s",
+        "-s",
+        str(script),
+        f"http://{HOST}:{port}{paths[0]}",
+    ]
     out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
     match = re.search(r"^BENCH (\d+) (\d+) (\d+) (\d+) (\d+)$", out, re.MULTILINE)
     if match is None:

@@ -169,9 +169,13 @@ async def bare_worker(address: str) -> None:
         loop.add_signal_handler(sig, stop.set)
     with ThreadPoolExecutor(max_workers=8) as executor:
         async with Worker(
-            client, task_queue="bench-bare", workflows=[BareWorkflow], activities=[bare_step],
-            activity_executor=executor, max_concurrent_activities=8,
-        ):  # fmt: skip
+            client,
+            task_queue="bench-bare",
+            workflows=[BareWorkflow],
+            activities=[bare_step],
+            activity_executor=executor,
+            max_concurrent_activities=8,
+        ):
             await stop.wait()
     await asyncio.sleep(0.5)
 

@@ -29,12 +29,22 @@ class DevServer:
     async def start(self) -> None:
         self.proc = subprocess.Popen(
             [
-                temporal_cli(), "server", "start-dev", "--headless",
-                "--db-filename", str(self.db_file), "--ip", "127.0.0.1",
-                "--port", str(self.port), "--log-level", "error",
+                temporal_cli(),
+                "server",
+                "start-dev",
+                "--headless",
+                "--db-filename",
+                str(self.db_file),
+                "--ip",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--log-level",
+                "error",
             ],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )  # fmt: skip
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         for _ in range(200):
             try:
                 await Client.connect(f"127.0.0.1:{self.port}")

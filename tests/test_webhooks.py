@@ -67,8 +67,9 @@ async def test_events_are_signed_retried_and_accepted_once(
         assert verify(
             secret, headers["webhook-timestamp"], received.body, headers["webhook-signature"]
         )
-        assert not verify("wrong", headers["webhook-timestamp"], received.body,
-                          headers["webhook-signature"])  # fmt: skip
+        assert not verify(
+            "wrong", headers["webhook-timestamp"], received.body, headers["webhook-signature"]
+        )
         event = received.event
         assert event["exchange_id"] == exchange["id"] and event["id"] == headers["webhook-id"]
         assert event["links"]["exchange"].endswith(f"/api/v1/exchanges/{exchange['id']}")
@@ -90,8 +91,13 @@ async def test_events_are_signed_retried_and_accepted_once(
 async def test_webhook_urls_must_be_safe(stack: Stack) -> None:
     http, staff = stack.http, stack.staff
     for bad in ("https://10.1.2.3/hooks", "https://169.254.169.254/latest", "http://example.org/x"):
-        body = {"code": "SSRF", "name": "x", "country": "BY", "marc_format": "marc21",
-                "webhook_url": bad}  # fmt: skip
+        body = {
+            "code": "SSRF",
+            "name": "x",
+            "country": "BY",
+            "marc_format": "marc21",
+            "webhook_url": bad,
+        }
         r = await http.post("/api/v1/partners", json=body, headers=staff)
         assert r.status_code == 422 and r.json()["type"] == "/problems/webhook-url-not-allowed"
     partner, key = await register_partner(http, staff)

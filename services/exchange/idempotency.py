@@ -41,10 +41,6 @@ def _begin(
 ) -> tuple[str, IdempotencyRecord | None]:
     """Claim the key: ("new", row), ("done", row), ("running", None) or ("mismatch", None)."""
     now = datetime.now(UTC)
-    with session_scope(engine) as session:
-        session.execute(
-            delete(IdempotencyRecord).where(col(IdempotencyRecord.created_at) < now - KEEP_FOR)
-        )
     for _ in range(2):
         try:
             with session_scope(engine) as session:
@@ -75,6 +71,13 @@ def _begin(
                 continue
             return "running", None
     return "running", None
+
+
+def _purge(engine: Engine) -> None:
+    """Forget keys older than KEEP_FOR; cheap on the created_at index."""
+    cutoff = datetime.now(UTC) - KEEP_FOR
+    with session_scope(engine) as session:
+        session.execute(delete(IdempotencyRecord).where(col(IdempotencyRecord.created_at) < cutoff))
 
 
 def _finish(
@@ -180,6 +183,7 @@ class IdempotencyMiddleware:
         spool.seek(0)
         fingerprint = digest.hexdigest()
 
+        await asyncio.to_thread(_purge, ctx.engine)
         state, row = await asyncio.to_thread(_begin, ctx.engine, caller.principal, key, fingerprint)
         waited = 0.0
         while state == "running" and waited < WAIT_FOR_FIRST:

@@ -64,6 +64,7 @@ from services.exchange.service import (
     reports,
     webhooks,
 )
+from services.exchange.service.access import require_visible
 
 router = APIRouter(prefix="/api/v1")
 
@@ -417,7 +418,7 @@ async def download_marc(
     format: Literal["marc21", "marcxml"] = "marc21",
 ) -> StreamingResponse:
     """The exchange's records as MARC 21 (UTF-8) or MARCXML."""
-    await asyncio.to_thread(cataloguing.check_exchange_visible, ctx.engine, caller, exchange_id)
+    await asyncio.to_thread(require_visible, ctx.engine, caller, exchange_id)
     records = cataloguing.exchange_records(ctx.engine, exchange_id)
     return _marc_download(records, f"exchange-{exchange_id}", format)
 
@@ -436,10 +437,9 @@ def get_batch(batch_id: str, ctx: ContextDep, caller: CallerDep) -> BatchOut:
 )
 def batch_outcomes(batch_id: str, ctx: ContextDep, caller: CallerDep) -> StreamingResponse:
     """One CSV row per record: created, merged, multi_match, duplicate or rejected, and why."""
-    rows = cataloguing.outcomes_csv(ctx.engine, caller, batch_id)
-    first = next(rows)  # checks access before the response starts
+    cataloguing.check_batch_visible(ctx.engine, caller, batch_id)
     return StreamingResponse(
-        _prepend(first, rows),
+        cataloguing.outcomes_csv(ctx.engine, batch_id),
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="batch-{batch_id}.csv"'},
     )
@@ -455,7 +455,7 @@ def batch_rejected(batch_id: str, ctx: ContextDep, caller: CallerDep) -> Streami
     """The rejected records with their bytes untouched, to send back or repair."""
     cataloguing.check_batch_visible(ctx.engine, caller, batch_id)
     return StreamingResponse(
-        cataloguing.rejected_raw(ctx.engine, caller, batch_id),
+        cataloguing.rejected_raw(ctx.engine, batch_id),
         media_type="application/marc",
         headers={"Content-Disposition": f'attachment; filename="rejected-{batch_id}.mrc"'},
     )
@@ -513,8 +513,3 @@ def _marc_download(records: Iterator[bytes], name: str, format: str) -> Streamin
         media_type="application/marc",
         headers={"Content-Disposition": f'attachment; filename="{name}.mrc"'},
     )
-
-
-def _prepend(first: str, rest: Iterator[str]) -> Iterator[str]:
-    yield first
-    yield from rest

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
 from services.exchange.models import Exchange, Partner
@@ -19,6 +20,12 @@ def visible(session: Session, caller: Caller, exchange_id: str) -> tuple[Exchang
     partner = session.get(Partner, exchange.partner_id)
     assert partner is not None
     return exchange, partner
+
+
+def require_visible(engine: Engine, caller: Caller, exchange_id: str) -> None:
+    """The same check as ``visible``, in a session of its own, for callers without one."""
+    with Session(engine) as session:
+        visible(session, caller, exchange_id)
 
 
 def aware(value: datetime) -> datetime:

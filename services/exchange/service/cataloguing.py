@@ -38,7 +38,7 @@ from services.exchange.schemas import (
     RejectedOut,
 )
 from services.exchange.service import exchanges, imports
-from services.exchange.service.access import aware, visible
+from services.exchange.service.access import aware, require_visible, visible
 from services.exchange.service.context import Context
 from services.exchange.service.keys import Caller
 from workflows.importing import ImportWorkflow, import_workflow_id
@@ -152,15 +152,23 @@ async def upload(
             422, "validation-error", "exchange_id: a partner uploads into one of its exchanges"
         )
     if exchange_id is not None:
-        await asyncio.to_thread(cataloguing_visible, ctx.engine, caller, exchange_id)
+        await asyncio.to_thread(require_visible, ctx.engine, caller, exchange_id)
     settings = ctx.settings
     batch_id, path, size, fmt = await asyncio.to_thread(
         store_upload, settings.uploads_dir, source, settings.max_upload_bytes
     )
     await asyncio.to_thread(
-        _insert_batch, ctx.engine, batch_id, exchange_id, caller, filename, path, size, fmt,
+        _insert_batch,
+        ctx.engine,
+        batch_id,
+        exchange_id,
+        caller,
+        filename,
+        path,
+        size,
+        fmt,
         dry_run,
-    )  # fmt: skip
+    )
     try:
         if exchange_id is not None and not dry_run:
             await exchanges.attach_marc(ctx, caller, exchange_id, batch_id)
@@ -179,11 +187,6 @@ async def upload(
         await asyncio.to_thread(_remove_batch, ctx.engine, batch_id, path)
         raise
     return batch_id
-
-
-def cataloguing_visible(engine: Engine, caller: Caller, exchange_id: str) -> None:
-    with Session(engine) as session:
-        visible(session, caller, exchange_id)
 
 
 # --- the report --------------------------------------------------------------------------
@@ -278,10 +281,8 @@ def batch_view(engine: Engine, caller: Caller, batch_id: str) -> BatchOut:
 OUTCOME_COLUMNS = ["position", "outcome", "title", "record_id", "line_id", "candidates", "reason"]
 
 
-def outcomes_csv(engine: Engine, caller: Caller, batch_id: str) -> Iterator[str]:
-    """One row per record of the batch: what became of it and why."""
-    with Session(engine) as session:
-        _visible_batch(session, caller, batch_id)
+def outcomes_csv(engine: Engine, batch_id: str) -> Iterator[str]:
+    """One row per record of the batch: what became of it and why (check access first)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow([*OUTCOME_COLUMNS, "flags"])
@@ -309,10 +310,8 @@ def outcomes_csv(engine: Engine, caller: Caller, batch_id: str) -> Iterator[str]
             yield _drain(buffer)
 
 
-def rejected_raw(engine: Engine, caller: Caller, batch_id: str) -> Iterator[bytes]:
-    """The rejected records exactly as they were in the file, to send back or repair."""
-    with Session(engine) as session:
-        _visible_batch(session, caller, batch_id)
+def rejected_raw(engine: Engine, batch_id: str) -> Iterator[bytes]:
+    """The rejected records exactly as they were in the file (check access first)."""
     with Session(engine) as session:
         rows = session.exec(
             select(ImportOutcome.raw)
@@ -354,11 +353,6 @@ def list_records(
         rows = session.exec(query.order_by(col(CatalogueRecord.id)).limit(limit).offset(offset))
         items = [RecordOut.model_validate(r, from_attributes=True) for r in rows]
     return Page(items=items, total=total, limit=limit, offset=offset)
-
-
-def check_exchange_visible(engine: Engine, caller: Caller, exchange_id: str) -> None:
-    with Session(engine) as session:
-        visible(session, caller, exchange_id)
 
 
 def check_batch_visible(engine: Engine, caller: Caller, batch_id: str) -> None:

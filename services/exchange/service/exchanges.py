@@ -48,7 +48,7 @@ from services.exchange.schemas import (
     ShipmentOut,
 )
 from services.exchange.service import agreements, fund, partners
-from services.exchange.service.access import aware, visible
+from services.exchange.service.access import aware, require_visible, visible
 from services.exchange.service.context import Context
 from services.exchange.service.keys import Caller
 from services.exchange.settings import Settings
@@ -344,11 +344,7 @@ _STATUS_BY_ERROR = {
 
 
 async def _update(ctx: Context, caller: Caller, exchange_id: str, update: Any, arg: Any) -> None:
-    def _check() -> None:
-        with Session(ctx.engine) as session:
-            visible(session, caller, exchange_id)
-
-    await asyncio.to_thread(_check)
+    await asyncio.to_thread(require_visible, ctx.engine, caller, exchange_id)
     handle = ctx.temporal.get_workflow_handle(workflow_id(exchange_id))
     try:
         await handle.execute_update(update, arg)

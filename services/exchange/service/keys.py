@@ -26,8 +26,6 @@ ADMIN = "admin"
 ACQUISITIONS = "acquisitions"
 CATALOGUER = "cataloguer"
 PARTNER_ROLE = "partner"
-STAFF_ROLES = frozenset({ADMIN, ACQUISITIONS, CATALOGUER})
-STAFF_ADMIN = ADMIN
 
 
 @dataclass(frozen=True, slots=True)

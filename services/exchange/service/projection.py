@@ -42,6 +42,13 @@ def _already(session: Session, exchange_id: str, seq: int) -> bool:
     )
 
 
+def _exchange(session: Session, exchange_id: str, *, lock: bool = False) -> Exchange:
+    exchange = session.get(Exchange, exchange_id, with_for_update=lock)
+    if exchange is None:
+        raise LookupError(f"exchange {exchange_id} is not in the database")
+    return exchange
+
+
 def _lines(session: Session, exchange_id: str) -> list[ExchangeLine]:
     return list(
         session.exec(
@@ -58,9 +65,7 @@ def apply_step(engine: Engine, rec: StepRecord) -> bool:
         with session_scope(engine) as session:
             if _already(session, rec.exchange_id, rec.seq):
                 return False
-            exchange = session.get(Exchange, rec.exchange_id, with_for_update=True)
-            if exchange is None:
-                raise LookupError(f"exchange {rec.exchange_id} is not in the database")
+            exchange = _exchange(session, rec.exchange_id, lock=True)
             at = datetime.fromisoformat(rec.at)
             session.add(
                 ExchangeEvent(
@@ -144,9 +149,7 @@ def apply_revision(engine: Engine, rec: RevisionRecord) -> list[LineOffer]:
     with session_scope(engine) as session:
         if _already(session, rec.exchange_id, rec.seq):
             return [LineOffer(line.id, line.quantity) for line in _lines(session, rec.exchange_id)]
-        exchange = session.get(Exchange, rec.exchange_id, with_for_update=True)
-        if exchange is None:
-            raise LookupError(f"exchange {rec.exchange_id} is not in the database")
+        exchange = _exchange(session, rec.exchange_id, lock=True)
         fund.release(session, rec.exchange_id)
         session.execute(
             delete(ExchangeLine).where(col(ExchangeLine.exchange_id) == rec.exchange_id)
@@ -205,9 +208,7 @@ def record_notice(engine: Engine, notice: NoticeInput) -> tuple[bool, bool]:
         with session_scope(engine) as session:
             if _already(session, notice.exchange_id, notice.seq):
                 return False, has_webhook
-            exchange = session.get(Exchange, notice.exchange_id)
-            if exchange is None:
-                raise LookupError(f"exchange {notice.exchange_id} is not in the database")
+            exchange = _exchange(session, notice.exchange_id)
             at = datetime.fromisoformat(notice.at)
             session.add(
                 Notice(
