@@ -208,6 +208,10 @@ class _MarcXmlReading:
                     "the XML declares a DTD or entities, which are refused: they can expand "
                     "without limit or read other files"
                 ) from None
+            except LookupError as error:  # expat: the declared encoding is not a real one
+                raise MarcFormatError(
+                    f"the XML declares a character encoding that does not exist: {error}"
+                ) from None
             except ParseError as error:
                 failure = error
             yield from self._numbered(parser.collector.found)

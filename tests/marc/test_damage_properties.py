@@ -12,6 +12,7 @@ import tempfile
 from pathlib import Path
 
 import pymarc
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -208,3 +209,18 @@ def test_conversion_never_fails_and_keeps_unknown_fields(record: pymarc.Record) 
         to_marc21(converted)
     except ValueError as problem:
         assert "at most" in str(problem)  # only ISO 2709's length limits
+
+
+def test_unknown_declared_encoding_is_a_format_error() -> None:
+    """Found by the damage property: a mangled encoding name used to escape as LookupError."""
+    data = (
+        b'<?xml version="1.0" encoding="U-F-8"?>'
+        b'<collection xmlns="http://www.loc.gov/MARC21/slim"><record>'
+        b"<leader>00000nam a2200000 a 4500</leader></record></collection>"
+    )
+    path = _write(data, ".xml")
+    try:
+        with pytest.raises(MarcFormatError, match="encoding"):
+            list(read_records(path))
+    finally:
+        path.unlink()
