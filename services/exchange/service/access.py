@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from sqlalchemy import Engine
+from sqlalchemy import select as core_select
 from sqlmodel import Session, col, select
 
 from services.exchange.models import Exchange, Partner
@@ -12,10 +13,15 @@ from services.exchange.problems import not_found
 from services.exchange.service.keys import Caller
 
 
+def sees(caller: Caller, partner_id: int | None) -> bool:
+    """Staff see every exchange; a partner only those it is a side of."""
+    return caller.is_staff or partner_id == caller.partner_id
+
+
 def visible(session: Session, caller: Caller, exchange_id: str) -> tuple[Exchange, Partner]:
     """The exchange if the caller is one of its sides; otherwise it does not exist for them."""
     exchange = session.get(Exchange, exchange_id)
-    if exchange is None or (not caller.is_staff and exchange.partner_id != caller.partner_id):
+    if exchange is None or not sees(caller, exchange.partner_id):
         raise not_found(f"exchange {exchange_id}")
     partner = session.get(Partner, exchange.partner_id)
     assert partner is not None
@@ -23,9 +29,13 @@ def visible(session: Session, caller: Caller, exchange_id: str) -> tuple[Exchang
 
 
 def require_visible(engine: Engine, caller: Caller, exchange_id: str) -> None:
-    """The same check as ``visible``, in a session of its own, for callers without one."""
-    with Session(engine) as session:
-        visible(session, caller, exchange_id)
+    """The same check as ``visible`` for callers without a session; reads one column only."""
+    with engine.connect() as conn:
+        found = conn.execute(
+            core_select(col(Exchange.partner_id)).where(col(Exchange.id) == exchange_id)
+        ).first()
+    if found is None or not sees(caller, found[0]):
+        raise not_found(f"exchange {exchange_id}")
 
 
 def aware(value: datetime) -> datetime:
