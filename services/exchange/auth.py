@@ -3,6 +3,10 @@
 FastAPI parses a request's body before its dependencies run, so a route that depends on the
 caller would answer a broken body with 400 or 422 even to a stranger. This middleware checks
 the key first, for every ``/api/`` path, and hands the caller to the route.
+
+A key this process accepted within ``EXCHANGE_KEY_CACHE_SECONDS`` is answered from memory on
+the event loop; only a new or stale key costs a database lookup in a thread (see
+``service/keys.py`` for how revocation reaches the cache).
 """
 
 from __future__ import annotations
@@ -15,7 +19,13 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from services.exchange.problems import MEDIA_TYPE
 from services.exchange.service.context import Context
-from services.exchange.service.keys import Caller, authenticate
+from services.exchange.service.keys import (
+    Caller,
+    admin_caller,
+    authenticate,
+    cached_caller,
+    key_cache,
+)
 
 CALLER_KEY = "caller"
 
@@ -29,8 +39,17 @@ def bearer_token(headers: Headers) -> str | None:
 
 
 async def caller_for(ctx: Context, token: str) -> Caller | None:
+    settings = ctx.settings
+    caller = admin_caller(token, settings.admin_token, settings.home_code)
+    if caller is not None:
+        return caller
+    cache = key_cache(ctx.engine, settings.key_cache_seconds, settings.data_dir)
+    if cache is not None:
+        caller = cached_caller(cache, token)
+        if caller is not None:
+            return caller
     return await asyncio.to_thread(
-        authenticate, ctx.engine, token, ctx.settings.admin_token, ctx.settings.home_code
+        authenticate, ctx.engine, token, settings.admin_token, settings.home_code, cache
     )
 
 

@@ -3,18 +3,35 @@
 A key reads ``exk_<id>_<secret>``: the id finds the row, the secret is compared as a SHA-256
 hash. Keys are long random strings, so a fast hash is enough; the key itself is never stored
 and is shown only in the response that creates it.
+
+Looking the key up in the database on every request costs more than the partner's read
+itself, so each API process remembers the keys it has accepted for
+``EXCHANGE_KEY_CACHE_SECONDS`` (``KeyCache``). Revocation and rotation still stop a key at
+once: in the process that makes the change the cache is cleared before the response goes out,
+and that process also replaces a stamp file in the data directory, which every API process
+sharing that directory (the workers of ``exchange api``, or containers on one volume) checks
+before each lookup. An API process on another machine without the shared directory may accept
+a revoked key for at most ``EXCHANGE_KEY_CACHE_SECONDS`` more; ``0`` turns the cache off. An
+expiry time is never outlived: a cached key stops at its ``expires_at``.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import os
 import secrets
+import threading
+import time
+import uuid
+import weakref
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Literal
 
 from sqlalchemy import Engine, update
+from sqlalchemy import select as core_select
 from sqlmodel import Session, col, select
 
 from services.exchange.db import session_scope
@@ -83,40 +100,169 @@ def _aware(value: datetime) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
-def authenticate(
-    engine: Engine, token: str, admin_token: str | None, home_code: str
-) -> Caller | None:
+STAMP_FILE = "keys-changed"
+_MAX_CACHED = 10_000
+
+
+class KeyCache:
+    """Keys this process accepted recently, by the SHA-256 of the key (the key is not kept).
+
+    Only accepted keys are kept, so guessing cannot fill it; ``generation`` makes sure a lookup
+    that started before a revocation cannot put its stale answer back after the clear.
+    """
+
+    def __init__(self, ttl: float, stamp: Path | None) -> None:
+        self.ttl = ttl
+        self.stamp = stamp
+        self._entries: dict[str, tuple[float, Caller]] = {}
+        self._generation = 0
+        self._seen_stamp = self._read_stamp()
+        self._lock = threading.Lock()
+
+    def _read_stamp(self) -> tuple[int, int]:
+        if self.stamp is None:
+            return (0, 0)
+        try:
+            st = os.stat(self.stamp)
+        except OSError:
+            return (0, 0)
+        return (st.st_ino, st.st_mtime_ns)
+
+    def lookup(self, digest: str) -> tuple[Caller | None, int]:
+        """The cached caller, if still fresh, and the generation to hand back to ``store``."""
+        stamp = self._read_stamp()
+        if stamp != self._seen_stamp:  # another process revoked or rotated a key
+            self._seen_stamp = stamp
+            self.clear()
+        entry = self._entries.get(digest)
+        if entry is not None:
+            if entry[0] > time.monotonic():
+                return entry[1], self._generation
+            self._entries.pop(digest, None)
+        return None, self._generation
+
+    def store(
+        self, digest: str, caller: Caller, expires_at: datetime | None, generation: int
+    ) -> None:
+        lifetime = self.ttl
+        if expires_at is not None:
+            lifetime = min(lifetime, (_aware(expires_at) - datetime.now(UTC)).total_seconds())
+        if lifetime <= 0:
+            return
+        with self._lock:
+            if generation != self._generation:
+                return
+            if len(self._entries) >= _MAX_CACHED:
+                self._entries.clear()
+            self._entries[digest] = (time.monotonic() + lifetime, caller)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._generation += 1
+            self._entries.clear()
+
+    def changed(self) -> None:
+        """A key was revoked or cut short: forget here, and tell the other processes."""
+        self.clear()
+        if self.stamp is None:
+            return
+        try:
+            temporary = self.stamp.with_name(f".{self.stamp.name}.{uuid.uuid4().hex}")
+            temporary.write_text(uuid.uuid4().hex)
+            os.replace(temporary, self.stamp)  # a new inode: no clock granularity to trust
+            self._seen_stamp = self._read_stamp()
+        except OSError:
+            pass  # a read-only data directory: the other processes wait out the TTL
+
+
+_caches: weakref.WeakKeyDictionary[Engine, KeyCache] = weakref.WeakKeyDictionary()
+_caches_lock = threading.Lock()
+
+
+def key_cache(engine: Engine, ttl: float, data_dir: Path | None) -> KeyCache | None:
+    """The cache of this process for this database (tests run several in one process)."""
+    if ttl <= 0:
+        return None
+    cache = _caches.get(engine)
+    if cache is None:
+        with _caches_lock:
+            cache = _caches.get(engine)
+            if cache is None:
+                cache = KeyCache(ttl, data_dir / STAMP_FILE if data_dir else None)
+                _caches[engine] = cache
+    return cache
+
+
+def _keys_changed(engine: Engine) -> None:
+    cache = _caches.get(engine)
+    if cache is not None:
+        cache.changed()
+
+
+def admin_caller(token: str, admin_token: str | None, home_code: str) -> Caller | None:
+    """The bootstrap staff key from the settings, compared in constant time."""
     if admin_token and hmac.compare_digest(token.encode(), admin_token.encode()):
         return Caller(kind="staff", key_id="admin", party=home_code, role=ADMIN)
+    return None
+
+
+def cached_caller(cache: KeyCache, token: str) -> Caller | None:
+    """The caller for a key this process accepted moments ago, without the database."""
+    caller, _ = cache.lookup(_hash(token))
+    return caller
+
+
+def authenticate(
+    engine: Engine,
+    token: str,
+    admin_token: str | None,
+    home_code: str,
+    cache: KeyCache | None = None,
+) -> Caller | None:
+    admin = admin_caller(token, admin_token, home_code)
+    if admin is not None:
+        return admin
     parts = token.split("_", 2)
     if len(parts) != 3 or parts[0] != "exk":
         return None
-    with Session(engine) as session:
-        found = session.exec(
-            select(ApiKey, Partner)
+    digest = _hash(token)
+    generation = 0
+    if cache is not None:
+        hit, generation = cache.lookup(digest)
+        if hit is not None:
+            return hit
+    with engine.connect() as conn:
+        found = conn.execute(
+            core_select(
+                col(ApiKey.id),
+                col(ApiKey.secret_hash),
+                col(ApiKey.role),
+                col(ApiKey.partner_id),
+                col(ApiKey.expires_at),
+                col(ApiKey.revoked_at),
+                col(Partner.code),
+            )
             .join(Partner, col(Partner.id) == col(ApiKey.partner_id), isouter=True)
             .where(col(ApiKey.id) == parts[1])
         ).first()
     if found is None:
         return None
-    row, partner = found
-    if row.revoked_at is not None:
+    key_id, secret_hash, role, partner_id, expires_at, revoked_at, code = found
+    if revoked_at is not None:
         return None
-    if row.expires_at is not None and _aware(row.expires_at) <= datetime.now(UTC):
+    if expires_at is not None and _aware(expires_at) <= datetime.now(UTC):
         return None
-    if not hmac.compare_digest(row.secret_hash, _hash(token)):
+    if not hmac.compare_digest(secret_hash, digest):
         return None
-    if row.partner_id is None:
-        return Caller(kind="staff", key_id=row.id, party=home_code, role=row.role)
-    if partner is None:
+    if partner_id is None:
+        caller = Caller(kind="staff", key_id=key_id, party=home_code, role=role)
+    elif code is None:
         return None
-    return Caller(
-        kind="partner",
-        key_id=row.id,
-        party=partner.code,
-        role=row.role,
-        partner_id=partner.id,
-    )
+    else:
+        caller = Caller(kind="partner", key_id=key_id, party=code, role=role, partner_id=partner_id)
+    if cache is not None:
+        cache.store(digest, caller, expires_at, generation)
+    return caller
 
 
 def _out(row: ApiKey, partner: str | None) -> KeyOut:
@@ -168,6 +314,7 @@ def revoke(engine: Engine, key_id: str) -> None:
         )
         if result.rowcount == 0:  # type: ignore[attr-defined]
             raise not_found(f"key {key_id}")
+    _keys_changed(engine)
 
 
 def rotate_partner_key(
@@ -187,4 +334,6 @@ def rotate_partner_key(
                 session.add(row)
         row, token = new_key(session, PARTNER_ROLE, partner.id, label)
         session.flush()
-        return KeyCreated(**_out(row, partner.code).model_dump(), key=token)
+        created = KeyCreated(**_out(row, partner.code).model_dump(), key=token)
+    _keys_changed(engine)  # the older keys now expire sooner than the cache may remember
+    return created
