@@ -14,6 +14,7 @@ import httpx
 
 from tests.conftest import free_port
 from tests.support import AGREEMENT, lines
+from tests.web_support import csrf_of
 
 EXCHANGE = str(Path(sys.executable).parent / "exchange")
 
@@ -89,6 +90,22 @@ def test_dev_stack_starts_stops_and_keeps_exchanges(tmp_path: Path) -> None:
                 "/api/v1/exchanges", json={"partner": "NLB", "lines": lines(2)}, headers=staff
             ).json()
             assert exchange["state"] == "proposed"
+        # The pages: a first admin user, its password printed once and kept 0600.
+        password = (tmp_path / "admin-password").read_text().strip()
+        assert f"as 'admin' with password {password}" in text
+        assert oct((tmp_path / "admin-password").stat().st_mode & 0o777) == "0o600"
+        with httpx.Client(base_url=base, timeout=30) as browser:
+            page = browser.get("/signin")
+            r = browser.post(
+                "/signin",
+                data={
+                    "csrf_token": csrf_of(page.text),
+                    "username": "admin",
+                    "password": password,
+                },
+            )
+            assert r.status_code == 303, r.text
+            assert "Offers awaiting our decision" in browser.get("/").text
     finally:
         code = stack.interrupt()
     assert code == 0, "".join(stack.output)
@@ -99,6 +116,7 @@ def test_dev_stack_starts_stops_and_keeps_exchanges(tmp_path: Path) -> None:
     stack = DevStack(tmp_path, ports)
     try:
         assert token not in "".join(stack.output), "the staff key is printed only once"
+        assert password not in "".join(stack.output), "so is the first password"
         with httpx.Client(base_url=base, timeout=30) as http:
             url = f"/api/v1/exchanges/{exchange['id']}"
             line = exchange["lines"][0]["id"]

@@ -11,7 +11,9 @@ lifecycle rules existed run without them: that logic sits behind ``workflow.patc
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
+from functools import partial
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
@@ -44,8 +46,10 @@ from workflows.shared import (
     PROPOSED,
     RECEIVED,
     SHIPPED,
+    ActionsQuery,
     Actor,
     AttachMarcInput,
+    AvailableActions,
     CancelInput,
     ClaimAnswerInput,
     ClaimConfirmInput,
@@ -62,6 +66,7 @@ from workflows.shared import (
     ImportInput,
     LineOffer,
     LineQuantity,
+    LineSpec,
     LostInput,
     NoticeInput,
     NoticeRecorded,
@@ -107,6 +112,14 @@ _IMPORT_RETRY = RetryPolicy(
 
 def _refuse(message: str, kind: str) -> ApplicationError:
     return ApplicationError(message, type=kind, non_retryable=True)
+
+
+def _passes(check: Callable[[], object]) -> bool:
+    try:
+        check()
+    except ApplicationError:
+        return False
+    return True
 
 
 def _midnight_after(day: str) -> datetime:
@@ -169,6 +182,38 @@ class ExchangeWorkflow:
     @workflow.query
     def status(self) -> ExchangeStatus:
         return ExchangeStatus(exchange_id=self._inp.exchange_id, state=self._state)
+
+    @workflow.query
+    def actions(self, q: ActionsQuery) -> AvailableActions:
+        """Ask each step's own validator, with a well-formed probe, whether it would pass.
+
+        The rules stay in the validators; pages use this to show only the steps that can be
+        taken. A query writes nothing to the history, so this needs no patch.
+        """
+        actor = Actor(party=q.party, name="")
+        probes: dict[str, Callable[[], object]] = {
+            "decide": partial(self._check_decision, DecisionInput(actor, decline_reason="?")),
+            "revise": partial(self._check_revision, ReviseInput(actor, [LineSpec("?", 1)])),
+            "ship": partial(self._check_shipment, ShipmentInput(actor, carrier="?")),
+            "receive": partial(self._check_receipt, ReceiptInput(actor, lines=[])),
+            "cancel": partial(self._check_cancel, CancelInput(actor, reason="?")),
+            "lost": partial(self._check_lost, LostInput(actor)),
+            "upload_marc": partial(self._check_attach, AttachMarcInput(actor, batch_id="")),
+        }
+        answer = self._check_answer
+        confirm = self._check_confirm
+        return AvailableActions(
+            state=self._state,
+            actions=[name for name, probe in probes.items() if _passes(probe)],
+            answerable_claims=[
+                no
+                for no in self._claims
+                if _passes(partial(answer, ClaimAnswerInput(actor, no, action="resend")))
+            ],
+            confirmable_claims=[
+                no for no in self._claims if _passes(partial(confirm, ClaimConfirmInput(actor, no)))
+            ],
+        )
 
     # --- deadlines ------------------------------------------------------------------------
 

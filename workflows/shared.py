@@ -348,3 +348,18 @@ class ExchangeOutcome:
     exchange_id: str
     state: str
     batches: list[str] = field(default_factory=list)
+
+
+@dataclass
+class ActionsQuery:
+    """Which steps a party could take now (for pages that show only the allowed actions)."""
+
+    party: str
+
+
+@dataclass
+class AvailableActions:
+    state: str
+    actions: list[str]
+    answerable_claims: list[str]
+    confirmable_claims: list[str]

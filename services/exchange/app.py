@@ -12,7 +12,7 @@ from fastapi import FastAPI, Request
 from sqlalchemy import text
 from temporalio.client import Client
 
-from services.exchange import problems
+from services.exchange import problems, web
 from services.exchange.api.routes import router
 from services.exchange.auth import AuthMiddleware
 from services.exchange.db import make_engine
@@ -66,6 +66,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
     )
     problems.install(app)
     app.include_router(router)
+    web.install(app)
     # Added last runs first: logging, size limit, authentication, idempotency, then routes.
     app.add_middleware(IdempotencyMiddleware)
     app.add_middleware(AuthMiddleware)

@@ -1,4 +1,5 @@
-"""The ``exchange`` command: ``dev`` (whole stack), ``api``, ``worker`` and ``migrate``."""
+"""The ``exchange`` command: ``dev`` (whole stack), ``api``, ``worker``, ``migrate``, ``import``
+and ``user``."""
 
 from __future__ import annotations
 
@@ -118,10 +119,31 @@ def main(argv: list[str] | None = None) -> int:
     importer.add_argument("file", help="MARC 21 or UNIMARC (ISO 2709), MARCXML or MARC-in-JSON")
     importer.add_argument("--exchange", metavar="ID", help="the exchange the records belong to")
     importer.add_argument("--dry-run", action="store_true", help="report only; write nothing")
+    user = sub.add_parser("user", help="manage the people who sign in to the web pages")
+    user_sub = user.add_subparsers(dest="user_command", required=True)
+    add = user_sub.add_parser("add", help="create a user (asks for the password)")
+    add.add_argument("username")
+    add.add_argument(
+        "--role",
+        required=True,
+        choices=["admin", "acquisitions", "cataloguer", "partner"],
+        help="staff role, or partner for a partner library's user",
+    )
+    add.add_argument("--partner", metavar="CODE", help="the partner library (partner users)")
+    add.add_argument("--name", help="the name shown on the pages")
+    add.add_argument(
+        "--password-stdin", action="store_true", help="read the password from standard input"
+    )
+    disable = user_sub.add_parser("disable", help="stop a user signing in (ends their sessions)")
+    disable.add_argument("username")
     args = parser.parse_args(argv)
     settings = Settings()
     if args.command == "import":
         return cmd_import(settings, args)
+    if args.command == "user":
+        from services.exchange.user_command import run_user_command
+
+        return run_user_command(settings, args)
     _logging()
     commands = {"dev": cmd_dev, "api": cmd_api, "worker": cmd_worker, "migrate": cmd_migrate}
     return commands[args.command](settings)

@@ -47,25 +47,39 @@ def get_caller(
     return caller
 
 
+def permitted(caller: Caller, roles: tuple[str, ...]) -> bool:
+    return caller.role == ADMIN or caller.role in roles
+
+
+def require_role(caller: Caller, *roles: str) -> Caller:
+    """The role check of every route and page: admin and the given roles pass."""
+    if permitted(caller, roles):
+        return caller
+    if not caller.is_staff:
+        raise Problem(403, "staff-only", "this action needs a staff key")
+    needed = " or ".join(r for r in (ADMIN, *roles) if r != PARTNER_ROLE)
+    raise Problem(403, "role-required", f"this action needs the {needed} role")
+
+
 def allow(*roles: str) -> Callable[[Caller], Caller]:
     """A dependency that lets through admin and the given roles."""
 
     def check(caller: Annotated[Caller, Depends(get_caller)]) -> Caller:
-        if caller.role == ADMIN or caller.role in roles:
-            return caller
-        if not caller.is_staff:
-            raise Problem(403, "staff-only", "this action needs a staff key")
-        needed = " or ".join(r for r in (ADMIN, *roles) if r != PARTNER_ROLE)
-        raise Problem(403, "role-required", f"this action needs the {needed} role")
+        return require_role(caller, *roles)
 
     return check
 
 
+# Who takes which steps: the API's routes and the pages use the same tuples.
+LIFECYCLE_ROLES = (ACQUISITIONS, PARTNER_ROLE)
+MARC_ROLES = (CATALOGUER, PARTNER_ROLE)
+STAFF_ROLES = (ACQUISITIONS, CATALOGUER)
+
 CallerDep = Annotated[Caller, Depends(get_caller)]
-StaffDep = Annotated[Caller, Depends(allow(ACQUISITIONS, CATALOGUER))]
+StaffDep = Annotated[Caller, Depends(allow(*STAFF_ROLES))]
 AdminDep = Annotated[Caller, Depends(allow())]
 AdminOrPartnerDep = Annotated[Caller, Depends(allow(PARTNER_ROLE))]
 AcquisitionsDep = Annotated[Caller, Depends(allow(ACQUISITIONS))]
-AcquisitionsOrPartnerDep = Annotated[Caller, Depends(allow(ACQUISITIONS, PARTNER_ROLE))]
-CataloguerOrPartnerDep = Annotated[Caller, Depends(allow(CATALOGUER, PARTNER_ROLE))]
+AcquisitionsOrPartnerDep = Annotated[Caller, Depends(allow(*LIFECYCLE_ROLES))]
+CataloguerOrPartnerDep = Annotated[Caller, Depends(allow(*MARC_ROLES))]
 ContextDep = Annotated[Context, Depends(get_context)]

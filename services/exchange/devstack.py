@@ -17,8 +17,11 @@ import sys
 import time
 from pathlib import Path
 
+from sqlalchemy import Engine
+
 from services.exchange.db import make_engine
 from services.exchange.migrate import upgrade
+from services.exchange.service import users
 from services.exchange.settings import Settings
 
 _STOP_TIMEOUT = {"api": 10.0, "worker": 30.0, "temporal": 15.0}
@@ -80,12 +83,30 @@ def _stop(name: str, proc: subprocess.Popen[bytes]) -> None:
         proc.wait()
 
 
+def ensure_first_user(settings: Settings, engine: Engine) -> str | None:
+    """On a database without users, an ``admin`` user for the pages; returns its password.
+
+    The password is shown once and kept next to the staff key (mode 0600), so that the
+    pages can be tried at once; ``exchange user add`` makes everyone else's account.
+    """
+    if users.has_users(engine):
+        return None
+    password = secrets.token_urlsafe(12)
+    users.add_user(engine, "admin", password, "admin", display_name="Administrator")
+    path = settings.data_dir / "admin-password"
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(password + "\n")
+    return password
+
+
 def run_dev(settings: Settings) -> int:
     data_dir = settings.data_dir.resolve()
     data_dir.mkdir(parents=True, exist_ok=True)
     token, generated = ensure_admin_token(settings)
     engine = make_engine(settings.resolved_database_url)
     upgrade(engine)
+    first_password = ensure_first_user(settings, engine)
     engine.dispose()
 
     host = "127.0.0.1"
@@ -157,7 +178,8 @@ def run_dev(settings: Settings) -> int:
         )
         print(
             "\nLibrary exchange is running:\n"
-            f"  API          http://{host}:{settings.port}  (docs at /docs)\n"
+            f"  Pages        http://{host}:{settings.port}/  (partner portal at /partner/)\n"
+            f"  API          http://{host}:{settings.port}/api/v1  (docs at /docs)\n"
             f"  Temporal     {temporal_line}\n"
             f"  Worker       task queue {settings.task_queue!r}\n"
             f"  Database     {settings.resolved_database_url}\n"
@@ -168,6 +190,12 @@ def run_dev(settings: Settings) -> int:
             print(f"  Staff key (shown once, kept in {settings.admin_token_file}):\n    {token}\n")
         else:
             print("  Staff key: EXCHANGE_ADMIN_TOKEN, or the admin-token file in the data dir\n")
+        if first_password:
+            print(
+                f"  Sign in to the pages as 'admin' with password {first_password}\n"
+                f"  (shown once, kept in {settings.data_dir / 'admin-password'}; add people "
+                "with 'exchange user add NAME --role ROLE')\n"
+            )
         print("Press Ctrl-C to stop.", flush=True)
 
         while not stopping:

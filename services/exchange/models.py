@@ -352,3 +352,36 @@ class ImportOutcome(SQLModel, table=True):
     candidates: list[int] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     flags: list[str] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     raw: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
+
+
+class WebUser(SQLModel, table=True):
+    """A person who signs in to the pages: staff with a role, or a partner library's user."""
+
+    __tablename__ = "web_user"
+
+    id: int | None = Field(default=None, primary_key=True)
+    username: str = Field(max_length=64, unique=True, index=True)
+    password_hash: str = Field(max_length=200)
+    role: str = Field(max_length=32)
+    partner_id: int | None = Field(default=None, foreign_key="partner.id", index=True)
+    display_name: str | None = Field(default=None, max_length=200)
+    created_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
+    )
+    disabled_at: datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
+    )
+
+
+class WebSession(SQLModel, table=True):
+    """A signed-in browser. The cookie holds a random token; only its hash is stored."""
+
+    __tablename__ = "web_session"
+
+    id: str = Field(primary_key=True, max_length=64)
+    user_id: int = Field(foreign_key="web_user.id", index=True)
+    csrf_token: str = Field(max_length=64)
+    created_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    expires_at: datetime = Field(
+        sa_column=Column(DateTime(timezone=True), nullable=False, index=True)
+    )

@@ -6,13 +6,14 @@ Each kind of error has a stable ``type`` URI (``/problems/<kind>``) that clients
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from http import HTTPStatus
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 log = logging.getLogger(__name__)
@@ -46,6 +47,17 @@ def not_found(what: str) -> Problem:
     return Problem(404, "not-found", f"{what} was not found")
 
 
+PageErrors = Callable[[Request, int, str, str | None], Response]
+
+
+def wants_page(request: Request) -> bool:
+    """A browser asking for a page, not a client of the API, gets its errors as a page."""
+    path = request.url.path
+    if path.startswith("/api/") or path in ("/health", "/openapi.json"):
+        return False
+    return "text/html" in request.headers.get("accept", "")
+
+
 def problem_response(
     request: Request,
     status: int,
@@ -54,7 +66,10 @@ def problem_response(
     detail: str | None,
     headers: dict[str, str] | None = None,
     **extra: Any,
-) -> JSONResponse:
+) -> Response:
+    page_errors: PageErrors | None = getattr(request.app.state, "page_errors", None)
+    if page_errors is not None and wants_page(request):
+        return page_errors(request, status, title, detail)
     body: dict[str, Any] = {
         "type": f"/problems/{kind}" if kind != "about:blank" else kind,
         "title": title,
@@ -83,13 +98,13 @@ _KIND_BY_STATUS = {
 
 def install(app: FastAPI) -> None:
     @app.exception_handler(Problem)
-    async def _problem(request: Request, exc: Problem) -> JSONResponse:
+    async def _problem(request: Request, exc: Problem) -> Response:
         return problem_response(
             request, exc.status, exc.kind, exc.title, exc.detail, exc.headers, **exc.extra
         )
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
         kind = _KIND_BY_STATUS.get(exc.status_code, "about:blank")
         detail = exc.detail if isinstance(exc.detail, str) else None
         return problem_response(
@@ -102,7 +117,7 @@ def install(app: FastAPI) -> None:
         )
 
     @app.exception_handler(RequestValidationError)
-    async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+    async def _validation(request: Request, exc: RequestValidationError) -> Response:
         errors = [
             {"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")}
             for e in exc.errors()
@@ -118,7 +133,7 @@ def install(app: FastAPI) -> None:
         )
 
     @app.exception_handler(Exception)
-    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    async def _unexpected(request: Request, exc: Exception) -> Response:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
         return problem_response(
             request,

@@ -26,6 +26,7 @@ class Settings(BaseSettings):
     admin_token: str | None = None
     home_code: str = "HOME"
     home_name: str = "Home library"
+    timezone: str = "UTC"
     max_upload_bytes: int = 200 * 1024 * 1024
     max_body_bytes: int = 1024 * 1024
     import_chunk_size: int = Field(default=1000, ge=1, le=100_000)

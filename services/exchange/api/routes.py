@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, File, Form, Query, Response, UploadFile, status
 from fastapi.responses import StreamingResponse
 
-import marc
 from services.exchange.deps import (
     AcquisitionsDep,
     AcquisitionsOrPartnerDep,
@@ -21,6 +19,7 @@ from services.exchange.deps import (
     ContextDep,
     StaffDep,
 )
+from services.exchange.downloads import csv_download, marc_download, raw_marc_download
 from services.exchange.schemas import (
     AgreementIn,
     AgreementOut,
@@ -236,11 +235,7 @@ def exchanges_report(
 ) -> StreamingResponse:
     """One row per exchange line of the exchanges proposed in the year, for the annual report."""
     year = year or datetime.now(UTC).year
-    return StreamingResponse(
-        reports.exchanges_csv(ctx.engine, year),
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="exchanges-{year}.csv"'},
-    )
+    return csv_download(reports.exchanges_csv(ctx.engine, year), f"exchanges-{year}.csv")
 
 
 @router.post(
@@ -420,7 +415,7 @@ async def download_marc(
     """The exchange's records as MARC 21 (UTF-8) or MARCXML."""
     await asyncio.to_thread(require_visible, ctx.engine, caller, exchange_id)
     records = cataloguing.exchange_records(ctx.engine, exchange_id)
-    return _marc_download(records, f"exchange-{exchange_id}", format)
+    return marc_download(records, f"exchange-{exchange_id}", format)
 
 
 @router.get("/marc-batches/{batch_id}", tags=["marc"], responses=_PROBLEMS)
@@ -438,11 +433,7 @@ def get_batch(batch_id: str, ctx: ContextDep, caller: CallerDep) -> BatchOut:
 def batch_outcomes(batch_id: str, ctx: ContextDep, caller: CallerDep) -> StreamingResponse:
     """One CSV row per record: created, merged, multi_match, duplicate or rejected, and why."""
     cataloguing.check_batch_visible(ctx.engine, caller, batch_id)
-    return StreamingResponse(
-        cataloguing.outcomes_csv(ctx.engine, batch_id),
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="batch-{batch_id}.csv"'},
-    )
+    return csv_download(cataloguing.outcomes_csv(ctx.engine, batch_id), f"batch-{batch_id}.csv")
 
 
 @router.get(
@@ -454,10 +445,8 @@ def batch_outcomes(batch_id: str, ctx: ContextDep, caller: CallerDep) -> Streami
 def batch_rejected(batch_id: str, ctx: ContextDep, caller: CallerDep) -> StreamingResponse:
     """The rejected records with their bytes untouched, to send back or repair."""
     cataloguing.check_batch_visible(ctx.engine, caller, batch_id)
-    return StreamingResponse(
-        cataloguing.rejected_raw(ctx.engine, batch_id),
-        media_type="application/marc",
-        headers={"Content-Disposition": f'attachment; filename="rejected-{batch_id}.mrc"'},
+    return raw_marc_download(
+        cataloguing.rejected_raw(ctx.engine, batch_id), f"rejected-{batch_id}.mrc"
     )
 
 
@@ -478,7 +467,7 @@ def batch_export(
 ) -> StreamingResponse:
     """What this batch catalogued (created or merged into), as MARC 21 (UTF-8) or MARCXML."""
     cataloguing.check_batch_visible(ctx.engine, caller, batch_id)
-    return _marc_download(
+    return marc_download(
         cataloguing.batch_records(ctx.engine, batch_id), f"batch-{batch_id}", format
     )
 
@@ -499,17 +488,3 @@ def list_records(
     offset: Offset = 0,
 ) -> Page[RecordOut]:
     return cataloguing.list_records(ctx.engine, isbn=isbn, q=q, limit=limit, offset=offset)
-
-
-def _marc_download(records: Iterator[bytes], name: str, format: str) -> StreamingResponse:
-    if format == "marcxml":
-        return StreamingResponse(
-            marc.marcxml_collection(records),
-            media_type="application/marcxml+xml",
-            headers={"Content-Disposition": f'attachment; filename="{name}.xml"'},
-        )
-    return StreamingResponse(
-        records,
-        media_type="application/marc",
-        headers={"Content-Disposition": f'attachment; filename="{name}.mrc"'},
-    )

@@ -212,3 +212,13 @@ def list_fund(
         total = session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
         rows = session.scalars(query.order_by(col(FundItem.title)).limit(limit).offset(offset))
         return Page(items=[_out(i) for i in rows], total=total, limit=limit, offset=offset)
+
+
+def items(engine: Engine, ids: list[int]) -> list[FundItemOut]:
+    """Fund items by id, in the order asked; unknown ids are left out."""
+    with Session(engine) as session:
+        found = {
+            item.id: _out(item)
+            for item in session.scalars(select(FundItem).where(col(FundItem.id).in_(ids)))
+        }
+    return [found[i] for i in ids if i in found]

@@ -1,0 +1,185 @@
+"""People who use the web pages: their accounts, passwords and signed-in sessions.
+
+Passwords are hashed with Argon2id (argon2-cffi's defaults follow RFC 9106's recommendation).
+A session is a random token in an HttpOnly cookie; the database keeps only its SHA-256 hash,
+so a copy of the database does not let anyone sign in. Each session carries its own CSRF
+token, which every form posts back.
+
+A signed-in user acts through the same ``Caller`` as an API key, so pages and API share one
+set of rules: staff users act for our library with their role, partner users for their
+partner only.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from sqlalchemy import Engine, delete
+from sqlmodel import Session, col, select
+
+from services.exchange.db import session_scope
+from services.exchange.models import Partner, WebSession, WebUser
+from services.exchange.service.access import aware
+from services.exchange.service.keys import ACQUISITIONS, ADMIN, CATALOGUER, PARTNER_ROLE, Caller
+
+ROLES = (ADMIN, ACQUISITIONS, CATALOGUER, PARTNER_ROLE)
+SESSION_LIFETIME = timedelta(hours=12)
+
+_hasher = PasswordHasher()
+# Compared against when the user name is unknown, so that a wrong name costs as long as a
+# wrong password and does not reveal which names exist.
+_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+
+
+class UserError(ValueError):
+    """A user cannot be created as asked (unknown partner, name taken, bad role)."""
+
+
+@dataclass(frozen=True, slots=True)
+class SignedIn:
+    """A live session: who it is, how they act, and the CSRF token their forms carry."""
+
+    user_id: int
+    username: str
+    display_name: str
+    caller: Caller
+    csrf_token: str
+
+    @property
+    def is_partner(self) -> bool:
+        return not self.caller.is_staff
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def add_user(
+    engine: Engine,
+    username: str,
+    password: str,
+    role: str,
+    partner_code: str | None = None,
+    display_name: str | None = None,
+) -> WebUser:
+    username = username.strip()
+    if not username or len(username) > 64:
+        raise UserError("a user name has 1 to 64 characters")
+    if role not in ROLES:
+        raise UserError(f"role must be one of {', '.join(ROLES)}")
+    if len(password) < 10:
+        raise UserError("a password has at least 10 characters")
+    if (role == PARTNER_ROLE) != (partner_code is not None):
+        raise UserError("partner users, and only they, name their partner (--partner CODE)")
+    with session_scope(engine) as session:
+        if session.exec(select(WebUser).where(col(WebUser.username) == username)).first():
+            raise UserError(f"there is already a user {username}")
+        partner_id = None
+        if partner_code is not None:
+            partner = session.exec(select(Partner).where(col(Partner.code) == partner_code)).first()
+            if partner is None:
+                raise UserError(f"there is no partner {partner_code}")
+            partner_id = partner.id
+        user = WebUser(
+            username=username,
+            password_hash=_hasher.hash(password),
+            role=role,
+            partner_id=partner_id,
+            display_name=display_name,
+        )
+        session.add(user)
+        session.flush()
+        return user
+
+
+def sign_in(engine: Engine, username: str, password: str) -> str | None:
+    """Check the password and open a session; returns the cookie token, or None."""
+    with session_scope(engine) as session:
+        user = session.exec(select(WebUser).where(col(WebUser.username) == username)).first()
+        try:
+            _hasher.verify(user.password_hash if user else _DUMMY_HASH, password)
+        except (VerifyMismatchError, VerificationError, InvalidHashError):
+            return None
+        if user is None or user.disabled_at is not None:
+            return None
+        assert user.id is not None
+        if _hasher.check_needs_rehash(user.password_hash):
+            user.password_hash = _hasher.hash(password)
+            session.add(user)
+        now = datetime.now(UTC)
+        session.execute(delete(WebSession).where(col(WebSession.expires_at) < now))
+        token = secrets.token_urlsafe(32)
+        session.add(
+            WebSession(
+                id=_token_hash(token),
+                user_id=user.id,
+                csrf_token=secrets.token_urlsafe(32),
+                created_at=now,
+                expires_at=now + SESSION_LIFETIME,
+            )
+        )
+        return token
+
+
+def session_for(engine: Engine, token: str, home_code: str) -> SignedIn | None:
+    """The signed-in user behind a cookie token, if the session is live."""
+    with Session(engine) as session:
+        found = session.exec(
+            select(WebSession, WebUser, Partner)
+            .join(WebUser, col(WebUser.id) == col(WebSession.user_id))
+            .join(Partner, col(Partner.id) == col(WebUser.partner_id), isouter=True)
+            .where(col(WebSession.id) == _token_hash(token))
+        ).first()
+    if found is None:
+        return None
+    row, user, partner = found
+    if aware(row.expires_at) <= datetime.now(UTC) or user.disabled_at is not None:
+        return None
+    assert user.id is not None
+    key_id = f"user-{user.username}"
+    if user.role == PARTNER_ROLE:
+        if partner is None:
+            return None
+        caller = Caller(
+            kind="partner",
+            key_id=key_id,
+            party=partner.code,
+            role=PARTNER_ROLE,
+            partner_id=partner.id,
+        )
+    else:
+        caller = Caller(kind="staff", key_id=key_id, party=home_code, role=user.role)
+    return SignedIn(
+        user_id=user.id,
+        username=user.username,
+        display_name=user.display_name or user.username,
+        caller=caller,
+        csrf_token=row.csrf_token,
+    )
+
+
+def sign_out(engine: Engine, token: str) -> None:
+    with session_scope(engine) as session:
+        session.execute(delete(WebSession).where(col(WebSession.id) == _token_hash(token)))
+
+
+def disable_user(engine: Engine, username: str) -> bool:
+    """Stop a user signing in, and end the sessions they have open now."""
+    with session_scope(engine) as session:
+        user = session.exec(select(WebUser).where(col(WebUser.username) == username)).first()
+        if user is None:
+            return False
+        user.disabled_at = datetime.now(UTC)
+        session.add(user)
+        session.execute(delete(WebSession).where(col(WebSession.user_id) == user.id))
+        return True
+
+
+def has_users(engine: Engine) -> bool:
+    with Session(engine) as session:
+        return session.exec(select(WebUser.id).limit(1)).first() is not None

@@ -1,0 +1,51 @@
+"""``exchange user add|disable``: accounts for the web pages, made on the server's machine."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import sys
+
+from services.exchange.db import make_engine
+from services.exchange.migrate import upgrade
+from services.exchange.service import users
+from services.exchange.settings import Settings
+
+
+def _password(from_stdin: bool) -> str:
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\n")
+    first = getpass.getpass("password: ")
+    if getpass.getpass("again: ") != first:
+        raise SystemExit("the two passwords differ")
+    return first
+
+
+def run_user_command(settings: Settings, args: argparse.Namespace) -> int:
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    engine = make_engine(settings.resolved_database_url)
+    try:
+        upgrade(engine)
+        if args.user_command == "add":
+            try:
+                user = users.add_user(
+                    engine,
+                    args.username,
+                    _password(args.password_stdin),
+                    args.role,
+                    partner_code=args.partner,
+                    display_name=args.name,
+                )
+            except users.UserError as exc:
+                print(f"exchange user add: {exc}", file=sys.stderr)
+                return 2
+            where = f" for partner {args.partner}" if args.partner else ""
+            print(f"user {user.username} ({user.role}{where}) created")
+            return 0
+        if not users.disable_user(engine, args.username):
+            print(f"exchange user disable: there is no user {args.username}", file=sys.stderr)
+            return 2
+        print(f"user {args.username} disabled; their sessions have ended")
+        return 0
+    finally:
+        engine.dispose()

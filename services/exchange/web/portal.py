@@ -1,0 +1,109 @@
+"""The partner portal: a partner library's users see and act on their own exchanges only.
+
+The caller is the partner, exactly as with the partner's API key, so every rule and every
+404 for someone else's exchange comes from the same service layer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import Response
+
+from services.exchange.problems import Problem
+from services.exchange.schemas import ProposalIn
+from services.exchange.service import desk, exchanges
+from services.exchange.web.exchange_pages import FormError, whole_number
+from services.exchange.web.pages import (
+    Flash,
+    PartnerUser,
+    act,
+    context,
+    field,
+    page_base,
+    posted_form,
+    redirect,
+    render,
+)
+
+router = APIRouter(prefix="/partner", include_in_schema=False)
+PAGE_SIZE = 50
+OFFER_ROWS = 8
+
+
+@router.get("/")
+async def portal_home(request: Request, user: PartnerUser) -> Response:
+    ctx = context(request)
+    board = await asyncio.to_thread(desk.partner_dashboard, ctx.engine, user.caller)
+    return render(request, "portal/dashboard.html", user, board=board)
+
+
+@router.get("/exchanges")
+async def portal_exchanges(
+    request: Request,
+    user: PartnerUser,
+    state: str | None = None,
+    q: str | None = None,
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+) -> Response:
+    ctx = context(request)
+    terms = desk.Search(state=state if state in desk.STATES else None, q=q or None)
+    rows, total = await asyncio.to_thread(
+        desk.search, ctx.engine, user.caller, terms, PAGE_SIZE, (page - 1) * PAGE_SIZE
+    )
+    return render(
+        request,
+        "portal/exchanges.html",
+        user,
+        rows=rows,
+        total=total,
+        terms=terms,
+        page=page,
+        pages=max(1, -(-total // PAGE_SIZE)),
+        base=page_base(request, "/partner/exchanges"),
+        states=desk.STATES,
+    )
+
+
+@router.get("/offers/new")
+async def new_offer(request: Request, user: PartnerUser) -> Response:
+    return render(request, "portal/offer_new.html", user, rows=range(1, OFFER_ROWS + 1))
+
+
+@router.post("/offers")
+async def send_offer(request: Request, user: PartnerUser) -> Response:
+    """A partner offers publications to us: an incoming proposal, as POST /api/v1/exchanges."""
+    form = await posted_form(request, user)
+    ctx = context(request)
+    created: list[str] = []
+
+    async def run() -> None:
+        lines: list[dict[str, Any]] = []
+        try:
+            for row in range(1, OFFER_ROWS + 1):
+                title = field(form, f"title-{row}")
+                if title is None:
+                    continue
+                lines.append(
+                    {
+                        "title": title,
+                        "isbn": field(form, f"isbn-{row}"),
+                        "author": field(form, f"author-{row}"),
+                        "year": whole_number(form, f"year-{row}", "year"),
+                        "quantity": whole_number(form, f"quantity-{row}", "copies") or 1,
+                    }
+                )
+        except FormError as exc:
+            raise Problem(422, "validation-error", str(exc)) from None
+        if not lines:
+            raise Problem(422, "validation-error", "give at least one title")
+        body = ProposalIn.model_validate({"lines": lines, "respond_by": field(form, "respond_by")})
+        out = await exchanges.propose(ctx, user.caller, body)
+        created.append(out.id)
+
+    response = await act(request, "/partner/offers/new", run, "")
+    if created:
+        return redirect(f"/partner/exchanges/{created[0]}", Flash("ok", "Offer sent."), request)
+    return response

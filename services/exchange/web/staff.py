@@ -1,0 +1,362 @@
+"""The staff desk: dashboard, exchanges, new proposals from the fund, fund, cataloguing,
+partners. Each handler reads through the service layer and renders; steps go through it too."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, date, datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import Response
+from pydantic import ValidationError
+from starlette.datastructures import FormData
+
+from services.exchange.deps import LIFECYCLE_ROLES, permitted, require_role
+from services.exchange.downloads import csv_download
+from services.exchange.problems import Problem
+from services.exchange.schemas import DepositIn, FundItemOut, LineIn, ProposalIn
+from services.exchange.service import agreements, desk, exchanges, fund, reports, webhooks
+from services.exchange.service.keys import ACQUISITIONS
+from services.exchange.web.exchange_pages import FormError, upload_marc, whole_number
+from services.exchange.web.pages import (
+    Flash,
+    StaffUser,
+    act,
+    context,
+    describe,
+    field,
+    page_base,
+    posted_form,
+    redirect,
+    render,
+)
+
+router = APIRouter(include_in_schema=False)
+PAGE_SIZE = 50
+
+
+def _today() -> date:
+    return datetime.now(UTC).date()
+
+
+@router.get("/")
+async def dashboard(request: Request, user: StaffUser) -> Response:
+    ctx = context(request)
+    today = _today()
+    board = await asyncio.to_thread(desk.staff_dashboard, ctx.engine, user.caller, today)
+    balances = []
+    if permitted(user.caller, LIFECYCLE_ROLES):
+        for partner in await asyncio.to_thread(desk.partners, ctx.engine, today):
+            balances.append(
+                await asyncio.to_thread(
+                    reports.balance, ctx.engine, user.caller, partner.code, today.year
+                )
+            )
+    return render(request, "staff/dashboard.html", user, board=board, balances=balances)
+
+
+@router.get("/exchanges")
+async def exchange_list(
+    request: Request,
+    user: StaffUser,
+    partner: str | None = None,
+    state: str | None = None,
+    direction: str | None = None,
+    year: Annotated[str | None, Query()] = None,
+    q: str | None = None,
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+) -> Response:
+    ctx = context(request)
+    terms = desk.Search(
+        partner=partner or None,
+        state=state if state in desk.STATES else None,
+        direction=direction if direction in ("outgoing", "incoming") else None,
+        year=int(year) if year and year.isdigit() else None,
+        q=q or None,
+    )
+    rows, total = await asyncio.to_thread(
+        desk.search, ctx.engine, user.caller, terms, PAGE_SIZE, (page - 1) * PAGE_SIZE
+    )
+    partners = await asyncio.to_thread(desk.partners, ctx.engine, _today())
+    return render(
+        request,
+        "staff/exchanges.html",
+        user,
+        rows=rows,
+        total=total,
+        terms=terms,
+        page=page,
+        pages=max(1, -(-total // PAGE_SIZE)),
+        base=page_base(request, "/exchanges"),
+        partners=partners,
+        states=desk.STATES,
+        years=list(range(_today().year, _today().year - 10, -1)),
+        report_year=terms.year or _today().year,
+    )
+
+
+@router.get("/reports/exchanges.csv")
+async def exchanges_report(
+    request: Request, user: StaffUser, year: Annotated[int, Query(ge=1900, le=2200)]
+) -> Response:
+    """The annual report, as ``GET /api/v1/reports/exchanges.csv`` gives it."""
+    require_role(user.caller, ACQUISITIONS)
+    ctx = context(request)
+    return csv_download(reports.exchanges_csv(ctx.engine, year), f"exchanges-{year}.csv")
+
+
+# --- a new proposal from the fund ---------------------------------------------------------
+
+
+def _picks(values: list[str]) -> dict[int, int]:
+    """Chosen fund items carried from page to page as ``id:copies``."""
+    chosen: dict[int, int] = {}
+    for value in values:
+        item, _, copies = value.partition(":")
+        if item.isdigit() and copies.isdigit() and int(copies) > 0:
+            chosen[int(item)] = int(copies)
+    return chosen
+
+
+@router.get("/proposals/new")
+async def new_proposal(
+    request: Request,
+    user: StaffUser,
+    partner: str | None = None,
+    q: str | None = None,
+    respond_by: str | None = None,
+) -> Response:
+    ctx = context(request)
+    picks = _picks(request.query_params.getlist("pick"))
+    partners = [
+        p
+        for p in await asyncio.to_thread(desk.partners, ctx.engine, _today())
+        if p.agreement_valid_to is not None
+    ]
+    found = await asyncio.to_thread(
+        lambda: fund.list_fund(ctx.engine, q=q, isbn=None, available_only=True, limit=50, offset=0)
+    )
+    chosen = await asyncio.to_thread(fund.items, ctx.engine, list(picks))
+    return render(
+        request,
+        "staff/proposal_new.html",
+        user,
+        partners=partners,
+        partner=partner,
+        q=q or "",
+        respond_by=respond_by or "",
+        found=found.items,
+        chosen=[(item, picks[item.id]) for item in chosen],
+    )
+
+
+def _proposal_from(
+    form_picks: dict[int, int],
+    partner: str | None,
+    respond_by: str | None,
+    items: list[FundItemOut],
+) -> ProposalIn:
+    return ProposalIn.model_validate(
+        {
+            "partner": partner,
+            "respond_by": respond_by,
+            "lines": [
+                LineIn(
+                    title=item.title,
+                    isbn=item.isbn,
+                    issn=item.issn,
+                    author=item.author,
+                    year=item.year,
+                    record_id=item.id,
+                    quantity=form_picks[item.id],
+                ).model_dump()
+                for item in items
+            ],
+        }
+    )
+
+
+def _form_picks(form: FormData) -> dict[int, int]:
+    picks = _picks([v for v in form.getlist("pick") if isinstance(v, str)])
+    for name in form:
+        if name.startswith("qty-") and name[4:].isdigit():
+            copies = whole_number(form, name, "copies")
+            if copies:
+                picks[int(name[4:])] = copies
+            else:
+                picks.pop(int(name[4:]), None)
+    return picks
+
+
+@router.post("/proposals/review")
+async def review_proposal(request: Request, user: StaffUser) -> Response:
+    form = await posted_form(request, user)
+    ctx = context(request)
+    partner = field(form, "partner")
+    respond_by = field(form, "respond_by")
+    try:
+        picks = _form_picks(form)
+    except FormError as exc:
+        return redirect("/proposals/new", Flash("error", str(exc)), request)
+    items = await asyncio.to_thread(fund.items, ctx.engine, list(picks))
+    problem = None
+    if not partner:
+        problem = "choose the partner library"
+    elif not items:
+        problem = "choose at least one item and the number of copies"
+    else:
+        try:
+            _proposal_from(picks, partner, respond_by, items)
+        except ValidationError as exc:
+            problem = describe(exc)
+    return render(
+        request,
+        "staff/proposal_review.html",
+        user,
+        partner=partner,
+        respond_by=respond_by or "",
+        chosen=[(item, picks[item.id]) for item in items],
+        problem=problem,
+    )
+
+
+@router.post("/proposals")
+async def send_proposal(request: Request, user: StaffUser) -> Response:
+    form = await posted_form(request, user)
+    ctx = context(request)
+    created: list[str] = []
+
+    async def run() -> None:
+        require_role(user.caller, ACQUISITIONS)
+        picks = _form_picks(form)
+        items = await asyncio.to_thread(fund.items, ctx.engine, list(picks))
+        if not items:
+            raise Problem(422, "validation-error", "choose at least one item from the fund")
+        body = _proposal_from(picks, field(form, "partner"), field(form, "respond_by"), items)
+        out = await exchanges.propose(ctx, user.caller, body)
+        created.append(out.id)
+
+    try:
+        response = await act(request, "/proposals/new", run, "")
+    except FormError as exc:
+        return redirect("/proposals/new", Flash("error", str(exc)), request)
+    if created:
+        return redirect(f"/exchanges/{created[0]}", Flash("ok", "Proposal sent."), request)
+    return response
+
+
+# --- the fund -----------------------------------------------------------------------------
+
+
+@router.get("/fund")
+async def fund_page(
+    request: Request,
+    user: StaffUser,
+    q: str | None = None,
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+) -> Response:
+    ctx = context(request)
+    found = await asyncio.to_thread(
+        lambda: fund.list_fund(
+            ctx.engine,
+            q=q,
+            isbn=None,
+            available_only=False,
+            limit=PAGE_SIZE,
+            offset=(page - 1) * PAGE_SIZE,
+        )
+    )
+    return render(
+        request,
+        "staff/fund.html",
+        user,
+        found=found,
+        q=q or "",
+        page=page,
+        pages=max(1, -(-found.total // PAGE_SIZE)),
+        retention=ctx.settings.retention_copies,
+    )
+
+
+@router.post("/fund/deposits")
+async def deposit(request: Request, user: StaffUser) -> Response:
+    form = await posted_form(request, user)
+    ctx = context(request)
+
+    async def run() -> None:
+        require_role(user.caller, ACQUISITIONS)
+        try:
+            body = DepositIn.model_validate(
+                {
+                    "title": field(form, "title"),
+                    "isbn": field(form, "isbn"),
+                    "issn": field(form, "issn"),
+                    "author": field(form, "author"),
+                    "publisher": field(form, "publisher"),
+                    "year": whole_number(form, "year", "year"),
+                    "copies": whole_number(form, "copies", "copies"),
+                }
+            )
+        except FormError as exc:
+            raise Problem(422, "validation-error", str(exc)) from None
+        await asyncio.to_thread(fund.deposit, ctx.engine, body, ctx.settings.retention_copies)
+
+    return await act(request, "/fund", run, "Deposit recorded.")
+
+
+# --- cataloguing --------------------------------------------------------------------------
+
+
+@router.get("/cataloguing")
+async def cataloguing_page(
+    request: Request, user: StaffUser, exchange: str | None = None
+) -> Response:
+    ctx = context(request)
+    batches = await asyncio.to_thread(desk.batches, ctx.engine, user.caller, 50)
+    return render(request, "staff/cataloguing.html", user, batches=batches, exchange=exchange or "")
+
+
+@router.post("/cataloguing/upload")
+async def cataloguing_upload(request: Request, user: StaffUser) -> Response:
+    form = await request.form()
+    exchange_id = form.get("exchange_id")
+    target = exchange_id.strip() if isinstance(exchange_id, str) and exchange_id.strip() else None
+    return await upload_marc(request, user, target, "/cataloguing", "")
+
+
+# --- partners -----------------------------------------------------------------------------
+
+
+@router.get("/partners")
+async def partners_page(request: Request, user: StaffUser) -> Response:
+    ctx = context(request)
+    rows = await asyncio.to_thread(desk.partners, ctx.engine, _today())
+    return render(request, "staff/partners.html", user, partners=rows)
+
+
+@router.get("/partners/{code}")
+async def partner_page(code: str, request: Request, user: StaffUser) -> Response:
+    ctx = context(request)
+    caller = require_role(user.caller, *LIFECYCLE_ROLES)
+    this_year = _today().year
+    signed = await asyncio.to_thread(agreements.list_for, ctx.engine, caller, code)
+    years = await asyncio.to_thread(desk.ledger_years, ctx.engine, code, this_year)
+    balances = [
+        await asyncio.to_thread(reports.balance, ctx.engine, caller, code, year) for year in years
+    ]
+    deliveries = await asyncio.to_thread(webhooks.list_deliveries, ctx.engine, caller, code, 50, 0)
+    scale = max([1] + [max(b.sent.copies, b.received.copies) for b in balances])
+    partner = next(
+        p for p in await asyncio.to_thread(desk.partners, ctx.engine, _today()) if p.code == code
+    )
+    return render(
+        request,
+        "staff/partner.html",
+        user,
+        partner=partner,
+        agreements=signed,
+        balances=balances,
+        scale=scale,
+        deliveries=deliveries,
+    )
