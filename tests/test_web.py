@@ -22,6 +22,7 @@ from tests.web_support import (
     signed_in,
     user_client,
 )
+from tests.webhook_receiver import Receiver
 
 
 async def _exchange(stack: Stack, partner: dict[str, Any], *quantities: int) -> str:
@@ -461,3 +462,58 @@ def test_user_command_creates_and_disables_users(tmp_path: Path) -> None:
         assert users.sign_in(engine, "siti", "kata-sandi-rahasia") is None
     finally:
         engine.dispose()
+
+
+async def test_partner_pages_show_agreement_balance_chart_and_deliveries(stack: Stack) -> None:
+    receiver = Receiver(fail_first=1).start()
+    try:
+        partner, key = await register_partner(stack.http, stack.staff, webhook_url=receiver.url)
+        code = partner["code"]
+        exchange_id = await _exchange(stack, partner, 3)
+        url = f"/api/v1/exchanges/{exchange_id}"
+        line = (await _api(stack, exchange_id))["lines"][0]["id"]
+        for path, body, headers in (
+            ("decision", {"accept": [{"line_id": line, "quantity": 2}]}, key),
+            ("shipment", {"carrier": "EMS"}, stack.staff),
+            ("receipt", {"lines": [{"line_id": line, "received": 2}]}, key),
+        ):
+            r = await stack.http.post(f"{url}/{path}", json=body, headers=headers)
+            assert r.status_code == 200, r.text
+        await wait_for(stack.http, url, stack.staff, "state", {"completed"})
+        for _ in range(200):
+            if len(receiver.accepted()) >= 4:
+                break
+            await asyncio.sleep(0.05)
+
+        async with user_client(stack, "acquisitions") as web:
+            listing = await web.get("/partners")
+            assert f'href="/partners/{code}"' in listing.text
+            assert "valid until" in listing.text
+            page = await web.get(f"/partners/{code}")
+            assert page.status_code == 200
+            assert "respond within 30 days" in page.text and "valid today" in page.text
+            assert "sent 2" in page.text and "received 0" in page.text  # the chart
+            assert 'class="bar sent" style="width: 80.0%"' in page.text
+            assert "delivered" in page.text and exchange_id[:8] in page.text
+            assert "failed" in page.text or "503" in page.text  # the first, refused attempt
+        async with user_client(stack, "cataloguer") as web:
+            r = await web.get(f"/partners/{code}")
+            assert r.status_code == 403  # balances and deliveries are for acquisitions
+    finally:
+        receiver.stop()
+
+
+async def test_the_fund_is_searched_by_isbn_on_the_proposal_page(stack: Stack) -> None:
+    r = await stack.http.post(
+        "/api/v1/deposits",
+        json={
+            "title": "Sejarah Nasional Indonesia, jilid 1",
+            "isbn": "978-979-407-409-7",
+            "copies": 5,
+        },
+        headers=stack.staff,
+    )
+    assert r.status_code in (200, 201), r.text
+    async with user_client(stack, "acquisitions") as web:
+        page = await web.get("/proposals/new?q=9789794074097")
+        assert "Sejarah Nasional Indonesia, jilid 1" in page.text

@@ -320,9 +320,14 @@ def _batches(session: Session, query: Any, only_with_rejects: bool = False) -> l
     return out
 
 
-def batches(engine: Engine, caller: Caller, limit: int = 50) -> list[BatchRow]:
-    """Recent MARC batches: all of them for staff, those of its exchanges for a partner."""
+def batches(
+    engine: Engine, caller: Caller, limit: int = 50, exchange_id: str | None = None
+) -> list[BatchRow]:
+    """Recent MARC batches (of one exchange, if given): all of them for staff, those of its
+    exchanges for a partner."""
     query = select(MarcBatch).order_by(col(MarcBatch.created_at).desc()).limit(limit)
+    if exchange_id is not None:
+        query = query.where(col(MarcBatch.exchange_id) == exchange_id)
     if not caller.is_staff:
         query = query.join(Exchange, col(Exchange.id) == col(MarcBatch.exchange_id)).where(
             col(Exchange.partner_id) == caller.partner_id

@@ -126,11 +126,7 @@ def build_router(prefix: str, user_dep: Callable[[Request], Awaitable[SignedIn]]
                 confirmable = open_steps.confirmable_claims
             if "upload_marc" in open_steps.actions and permitted(caller, MARC_ROLES):
                 steps.add("upload_marc")
-        batches = [
-            b
-            for b in await asyncio.to_thread(desk.batches, ctx.engine, caller, 200)
-            if b.exchange_id == exchange_id
-        ]
+        batches = await asyncio.to_thread(desk.batches, ctx.engine, caller, 100, exchange_id)
         titles = {line.id: line.title for line in view.lines}
         return render(
             request,

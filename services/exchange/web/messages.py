@@ -331,8 +331,8 @@ _ID_STAFF = {
     "All exchanges": "Semua pertukaran",
     "valid until {day}": "berlaku sampai {day}",
     "no valid agreement": "tidak ada perjanjian yang berlaku",
-    "Search the exchange fund (title or author)": (
-        "Cari di koleksi pertukaran (judul atau pengarang)"
+    "Search the exchange fund (title, author or ISBN)": (
+        "Cari di koleksi pertukaran (judul, pengarang, atau ISBN)"
     ),
     "Partner and deadline": "Mitra dan batas waktu",
     "Partner library": "Perpustakaan mitra",

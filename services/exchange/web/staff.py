@@ -12,6 +12,7 @@ from fastapi.responses import Response
 from pydantic import ValidationError
 from starlette.datastructures import FormData
 
+import marc
 from services.exchange.deps import LIFECYCLE_ROLES, permitted, require_role
 from services.exchange.downloads import csv_download
 from services.exchange.problems import Problem
@@ -134,8 +135,12 @@ async def new_proposal(
         for p in await asyncio.to_thread(desk.partners, ctx.engine, _today())
         if p.agreement_valid_to is not None
     ]
+    # An ISBN in the search box finds the publication by ISBN; words search title and author.
+    isbn = marc.normalise_isbn(q) if q else None
     found = await asyncio.to_thread(
-        lambda: fund.list_fund(ctx.engine, q=q, isbn=None, available_only=True, limit=50, offset=0)
+        lambda: fund.list_fund(
+            ctx.engine, q=None if isbn else q, isbn=isbn, available_only=True, limit=50, offset=0
+        )
     )
     chosen = await asyncio.to_thread(fund.items, ctx.engine, list(picks))
     return render(
