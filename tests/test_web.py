@@ -12,6 +12,7 @@ from typing import Any
 
 import httpx
 
+from services.exchange.web.throttle import SignInThrottle
 from tests.conftest import Stack
 from tests.support import lines, marc_file, register_partner, wait_for
 from tests.web_support import (
@@ -456,10 +457,16 @@ def test_user_command_creates_and_disables_users(tmp_path: Path) -> None:
         assert token is not None
         assert users.session_for(engine, token, "HOME") is not None
         assert users.sign_in(engine, "siti", "wrong-password") is None
+        changed = run("password", "siti", "--password-stdin", password="kata-sandi-baru-1\n")
+        assert changed.returncode == 0, changed.stderr
+        assert users.session_for(engine, token, "HOME") is None  # sessions end
+        assert users.sign_in(engine, "siti", "kata-sandi-rahasia") is None
+        token = users.sign_in(engine, "siti", "kata-sandi-baru-1")
+        assert token is not None
         off = run("disable", "siti")
         assert off.returncode == 0, off.stderr
         assert users.session_for(engine, token, "HOME") is None
-        assert users.sign_in(engine, "siti", "kata-sandi-rahasia") is None
+        assert users.sign_in(engine, "siti", "kata-sandi-baru-1") is None
     finally:
         engine.dispose()
 
@@ -517,3 +524,153 @@ async def test_the_fund_is_searched_by_isbn_on_the_proposal_page(stack: Stack) -
     async with user_client(stack, "acquisitions") as web:
         page = await web.get("/proposals/new?q=9789794074097")
         assert "Sejarah Nasional Indonesia, jilid 1" in page.text
+
+
+async def test_odd_numbers_in_addresses_and_forms_give_messages_not_errors(stack: Stack) -> None:
+    huge = "9" * 20
+    async with user_client(stack, "acquisitions") as web:
+        for url in (
+            "/exchanges?year=²",
+            f"/exchanges?year={huge}",
+            "/exchanges?page=0",
+            "/proposals/new?pick=²:1",
+            f"/proposals/new?pick={huge}:1&pick=1:{huge}",
+        ):
+            r = await web.get(url)
+            assert r.status_code in (200, 422), (url, r.status_code)
+        page = await web.get("/proposals/new")
+        token = csrf_of(page.text)
+        for data in (
+            {"qty-²": "1", "partner": "X"},
+            {"pick": f"{huge}:1", "partner": "X"},
+            {"qty-1": huge, "partner": "X"},
+            {"qty-1": "²", "partner": "X"},
+        ):
+            r = await web.post("/proposals/review", data={"csrf_token": token, **data})
+            assert r.status_code in (200, 303), (data, r.status_code)
+            r = await web.post("/proposals", data={"csrf_token": token, **data})
+            assert r.status_code == 303, (data, r.status_code)
+            assert flash_of(r).startswith("error:"), (data, flash_of(r))
+
+
+async def test_revising_through_the_page_keeps_what_the_form_does_not_show(stack: Stack) -> None:
+    partner, _ = await register_partner(stack.http, stack.staff)
+    r = await stack.http.post(
+        "/api/v1/exchanges",
+        json={
+            "partner": partner["code"],
+            "lines": [
+                {
+                    "title": "Jurnal Perpustakaan",
+                    "issn": "1234-5679",
+                    "quantity": 2,
+                    "unit_value": "5.00",
+                    "currency": "EUR",
+                }
+            ],
+        },
+        headers=stack.staff,
+    )
+    assert r.status_code == 201, r.text
+    exchange_id = r.json()["id"]
+    async with user_client(stack, "acquisitions") as web:
+        r = await post_form(
+            web,
+            f"/exchanges/{exchange_id}",
+            f"/exchanges/{exchange_id}/revise",
+            {
+                "title-001": "Jurnal Perpustakaan",
+                "quantity-001": "3",
+                "issn-001": "1234-5679",
+                "value-001": "5.00",
+                "currency-001": "EUR",
+            },
+        )
+        assert flash_of(r).startswith("ok:"), flash_of(r)
+        page = await web.get(f"/exchanges/{exchange_id}")
+        assert 'name="issn-001" value="1234-5679"' in page.text
+        assert 'name="currency-001" value="EUR"' in page.text
+    line = (await _api(stack, exchange_id))["lines"][0]
+    assert (line["quantity"], line["issn"], line["unit_value"], line["currency"]) == (
+        3,
+        "1234-5679",
+        "5.00",
+        "EUR",
+    )
+
+
+async def test_repeated_failed_sign_ins_make_that_name_wait(stack: Stack) -> None:
+    username, password = await make_user(stack, "acquisitions")
+    async with httpx.AsyncClient(base_url=stack.base_url) as web:
+        token = csrf_of((await web.get("/signin")).text)
+        for _ in range(5):
+            r = await web.post(
+                "/signin", data={"csrf_token": token, "username": username, "password": "guess"}
+            )
+            assert r.status_code == 401
+        r = await web.post(
+            "/signin", data={"csrf_token": token, "username": username, "password": password}
+        )
+        assert r.status_code == 429
+        assert "Too many failed sign-ins. Try again in 15 minutes." in r.text
+        assert "exchange_session" not in r.cookies
+    other, other_password = await make_user(stack, "acquisitions")
+    async with signed_in(stack, other, other_password) as web:
+        assert (await web.get("/")).status_code == 200
+
+
+def test_the_throttle_counts_per_name_and_per_address() -> None:
+    throttle = SignInThrottle(per_name=2, per_address=3, window=60)
+    throttle.failed("Siti", "10.0.0.1")
+    assert throttle.wait_seconds("siti", "10.0.0.1") == 0
+    throttle.failed("siti", "10.0.0.2")
+    assert throttle.wait_seconds("SITI", "10.0.0.3") > 0  # names are counted case-blind
+    throttle.succeeded("siti")
+    assert throttle.wait_seconds("siti", "10.0.0.3") == 0
+    for name in ("a", "b", "c"):
+        throttle.failed(name, "10.0.0.9")
+    assert throttle.wait_seconds("d", "10.0.0.9") > 0
+    assert throttle.wait_seconds("d", "10.0.0.8") == 0
+
+
+async def test_a_signed_out_cookie_no_longer_opens_pages(stack: Stack) -> None:
+    async with user_client(stack, "acquisitions") as web:
+        cookie = web.cookies["exchange_session"]
+        home = await web.get("/")
+        await web.post("/signout", data={"csrf_token": csrf_of(home.text)})
+    async with httpx.AsyncClient(
+        base_url=stack.base_url, cookies={"exchange_session": cookie}
+    ) as replay:
+        r = await replay.get("/")
+        assert r.status_code == 303 and r.headers["location"].startswith("/signin")
+
+
+async def test_a_form_sent_after_the_session_ended_returns_to_its_page(stack: Stack) -> None:
+    async with httpx.AsyncClient(base_url=stack.base_url) as web:
+        r = await web.post(
+            "/exchanges/abc/cancel",
+            data={"reason": "x"},
+            headers={"Referer": f"{stack.base_url}/exchanges/abc"},
+        )
+        assert r.status_code == 303
+        assert r.headers["location"] == "/signin?next=%2Fexchanges%2Fabc"
+
+
+async def test_cataloguers_cannot_deposit_or_propose_on_the_pages(stack: Stack) -> None:
+    partner, _ = await register_partner(stack.http, stack.staff)
+    async with user_client(stack, "cataloguer") as web:
+        r = await post_form(web, "/fund", "/fund/deposits", {"title": "x", "copies": "3"})
+        assert "needs the admin or acquisitions role" in flash_of(r)
+        r = await post_form(
+            web, "/proposals/new", "/proposals", {"partner": partner["code"], "pick": "1:1"}
+        )
+        assert "needs the admin or acquisitions role" in flash_of(r)
+
+
+async def test_an_offer_of_zero_copies_is_refused_with_a_reason(stack: Stack) -> None:
+    partner, _ = await register_partner(stack.http, stack.staff)
+    async with user_client(stack, "partner", partner["code"]) as web:
+        r = await post_form(
+            web, "/partner/offers/new", "/partner/offers", {"title-1": "x", "quantity-1": "0"}
+        )
+        assert flash_of(r).startswith("error:") and "quantity" in flash_of(r)

@@ -22,6 +22,19 @@ EXPIRED = "expired"
 CANCELLED = "cancelled"
 LOST = "lost"
 FINAL_STATES = frozenset({DECLINED, COMPLETED, EXPIRED, CANCELLED, LOST})
+# Every state in lifecycle order, for lists and filters.
+STATES = (
+    PROPOSED,
+    ACCEPTED,
+    DECLINED,
+    SHIPPED,
+    RECEIVED,
+    CATALOGUED,
+    COMPLETED,
+    EXPIRED,
+    CANCELLED,
+    LOST,
+)
 
 # Claims: what a receipt or an overdue parcel raises, and how each is settled.
 CLAIM_OVERDUE = "overdue"

@@ -134,6 +134,11 @@ def main(argv: list[str] | None = None) -> int:
     add.add_argument(
         "--password-stdin", action="store_true", help="read the password from standard input"
     )
+    password = user_sub.add_parser("password", help="set a new password (ends their sessions)")
+    password.add_argument("username")
+    password.add_argument(
+        "--password-stdin", action="store_true", help="read the password from standard input"
+    )
     disable = user_sub.add_parser("disable", help="stop a user signing in (ends their sessions)")
     disable.add_argument("username")
     args = parser.parse_args(argv)

@@ -1,4 +1,4 @@
-"""``exchange user add|disable``: accounts for the web pages, made on the server's machine."""
+"""``exchange user add|password|disable``: accounts for the pages, made on the server."""
 
 from __future__ import annotations
 
@@ -41,6 +41,17 @@ def run_user_command(settings: Settings, args: argparse.Namespace) -> int:
                 return 2
             where = f" for partner {args.partner}" if args.partner else ""
             print(f"user {user.username} ({user.role}{where}) created")
+            return 0
+        if args.user_command == "password":
+            try:
+                changed = users.set_password(engine, args.username, _password(args.password_stdin))
+            except users.UserError as exc:
+                print(f"exchange user password: {exc}", file=sys.stderr)
+                return 2
+            if not changed:
+                print(f"exchange user password: there is no user {args.username}", file=sys.stderr)
+                return 2
+            print(f"password of {args.username} changed; their sessions have ended")
             return 0
         if not users.disable_user(engine, args.username):
             print(f"exchange user disable: there is no user {args.username}", file=sys.stderr)

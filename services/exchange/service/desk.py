@@ -25,22 +25,17 @@ from services.exchange.models import (
 from services.exchange.service import agreements, imports
 from services.exchange.service.access import aware
 from services.exchange.service.keys import Caller
-from workflows.shared import ACCEPTED, CLAIM_OPEN, CLAIM_RESENT, PROPOSED, SHIPPED
+from workflows.shared import (
+    ACCEPTED,
+    CLAIM_OPEN,
+    CLAIM_RESENT,
+    FINAL_STATES,
+    PROPOSED,
+    SHIPPED,
+)
 
 OUTGOING = "outgoing"
 INCOMING = "incoming"
-STATES = (
-    "proposed",
-    "accepted",
-    "declined",
-    "shipped",
-    "received",
-    "catalogued",
-    "completed",
-    "expired",
-    "cancelled",
-    "lost",
-)
 NEAR_DEADLINE_DAYS = 7
 
 
@@ -371,7 +366,6 @@ class PartnerRow:
 
 
 def partners(engine: Engine, today: date) -> list[PartnerRow]:
-    finished = ("declined", "completed", "expired", "cancelled", "lost")
     with Session(engine) as session:
         counts = {
             partner_id: (total, open_)
@@ -379,7 +373,7 @@ def partners(engine: Engine, today: date) -> list[PartnerRow]:
                 select(
                     col(Exchange.partner_id),
                     func.count(),
-                    func.sum(case((col(Exchange.state).not_in(finished), 1), else_=0)),
+                    func.sum(case((col(Exchange.state).not_in(FINAL_STATES), 1), else_=0)),
                 ).group_by(col(Exchange.partner_id))
             ).all()
         }

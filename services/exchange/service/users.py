@@ -141,7 +141,8 @@ def session_for(engine: Engine, token: str, home_code: str) -> SignedIn | None:
     if aware(row.expires_at) <= datetime.now(UTC) or user.disabled_at is not None:
         return None
     assert user.id is not None
-    key_id = f"user-{user.username}"
+    # History shows who acted; an id, not the login name, which partners would also see.
+    key_id = f"user-{user.id}"
     if user.role == PARTNER_ROLE:
         if partner is None:
             return None
@@ -183,3 +184,17 @@ def disable_user(engine: Engine, username: str) -> bool:
 def has_users(engine: Engine) -> bool:
     with Session(engine) as session:
         return session.exec(select(WebUser.id).limit(1)).first() is not None
+
+
+def set_password(engine: Engine, username: str, password: str) -> bool:
+    """A new password (a forgotten one, or a leaked one); open sessions end."""
+    if len(password) < 10:
+        raise UserError("a password has at least 10 characters")
+    with session_scope(engine) as session:
+        user = session.exec(select(WebUser).where(col(WebUser.username) == username)).first()
+        if user is None:
+            return False
+        user.password_hash = _hasher.hash(password)
+        session.add(user)
+        session.execute(delete(WebSession).where(col(WebSession.user_id) == user.id))
+        return True

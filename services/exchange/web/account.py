@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import hmac
+from concurrent.futures import ThreadPoolExecutor
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
@@ -24,8 +25,10 @@ from services.exchange.web.pages import (
     safe_next,
     secure_cookies,
 )
+from services.exchange.web.throttle import SignInThrottle
 
 router = APIRouter(include_in_schema=False)
+_HASHING = ThreadPoolExecutor(max_workers=2, thread_name_prefix="password-hash")
 
 
 def _home(portal: bool) -> str:
@@ -77,13 +80,30 @@ async def _signin(request: Request, portal: bool) -> Response:
     username = field(form, "username") or ""
     password = form.get("password")
     ctx = context(request)
-    token = (
-        await asyncio.to_thread(users.sign_in, ctx.engine, username, password)
-        if isinstance(password, str) and username
-        else None
-    )
+    throttle: SignInThrottle = request.app.state.signin_throttle
+    address = request.client.host if request.client else "?"
     target = safe_next(field(form, "next"), _home(portal))
+    wait = throttle.wait_seconds(username, address)
+    if wait > 0:
+        return render(
+            request,
+            "signin.html",
+            None,
+            status_code=429,
+            signin_token=expected,
+            next=target,
+            failed=False,
+            wait_minutes=max(1, round(wait / 60)),
+            username=username,
+        )
+    token = None
+    if isinstance(password, str) and username:
+        # Hashing has its own small pool, so guesses cannot starve the pages' threads.
+        token = await asyncio.get_running_loop().run_in_executor(
+            _HASHING, users.sign_in, ctx.engine, username, password
+        )
     if token is None:
+        throttle.failed(username, address)
         return render(
             request,
             "signin.html",
@@ -94,6 +114,7 @@ async def _signin(request: Request, portal: bool) -> Response:
             failed=True,
             username=username,
         )
+    throttle.succeeded(username)
     user = await asyncio.to_thread(users.session_for, ctx.engine, token, ctx.settings.home_code)
     assert user is not None
     if user.is_partner != portal:

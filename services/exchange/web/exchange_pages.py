@@ -11,9 +11,11 @@ which is local to ``build_router``, as a real annotation.)
 """
 
 import asyncio
+import re
 from collections.abc import Awaitable, Callable
-from datetime import date
+from datetime import date, datetime
 from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, Response
@@ -58,10 +60,10 @@ def whole_number(form: FormData, name: str, label: str) -> int | None:
     value = field(form, name)
     if value is None:
         return None
-    try:
-        return int(value)
-    except ValueError:
-        raise FormError(f"{label}: {value!r} is not a whole number") from None
+    if not re.fullmatch(r"-?[0-9]{1,9}", value):
+        shown = value if len(value) <= 20 else value[:20] + "…"
+        raise FormError(f"{label}: {shown!r} is not a whole number (up to 9 digits)")
+    return int(value)
 
 
 def day(form: FormData, name: str, label: str) -> date | None:
@@ -140,7 +142,7 @@ def build_router(prefix: str, user_dep: Callable[[Request], Awaitable[SignedIn]]
             batches=batches,
             titles=titles,
             prefix=prefix,
-            today=date.today().isoformat(),
+            today=datetime.now(ZoneInfo(ctx.settings.timezone)).date().isoformat(),
         )
 
     async def lifecycle_step(
@@ -197,10 +199,13 @@ def build_router(prefix: str, user_dep: Callable[[Request], Awaitable[SignedIn]]
                     {
                         "title": title,
                         "isbn": field(form, f"isbn-{row}"),
+                        "issn": field(form, f"issn-{row}"),
                         "author": field(form, f"author-{row}"),
                         "year": whole_number(form, f"year-{row}", "year"),
                         "quantity": whole_number(form, f"quantity-{row}", "quantity") or 0,
                         "record_id": whole_number(form, f"record-{row}", "fund item"),
+                        "unit_value": field(form, f"value-{row}"),
+                        "currency": field(form, f"currency-{row}"),
                     }
                 )
             body = RevisionIn(lines=[LineIn.model_validate(line) for line in lines])

@@ -230,6 +230,9 @@ _ID_SHARED = {
     "The user name or password is not right.": "Nama pengguna atau kata sandi salah.",
     "User name": "Nama pengguna",
     "Password": "Kata sandi",
+    "Too many failed sign-ins. Try again in {n} minutes.": (
+        "Terlalu banyak percobaan masuk yang gagal. Coba lagi dalam {n} menit."
+    ),
     "Forbidden": "Tidak diizinkan",
     "Not Found": "Tidak ditemukan",
     "Conflict": "Konflik",
@@ -498,6 +501,9 @@ _RU_SHARED = {
     "The user name or password is not right.": "Неверное имя пользователя или пароль.",
     "User name": "Имя пользователя",
     "Password": "Пароль",
+    "Too many failed sign-ins. Try again in {n} minutes.": (
+        "Слишком много неудачных попыток входа. Повторите через {n} мин."
+    ),
     "Forbidden": "Доступ запрещён",
     "Not Found": "Не найдено",
     "Conflict": "Конфликт",

@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
-from urllib.parse import quote, unquote, urlencode
+from urllib.parse import quote, unquote, urlencode, urlsplit
 from zoneinfo import ZoneInfo
 
 from fastapi import Depends, Request
@@ -81,7 +81,12 @@ async def current_user(request: Request) -> SignedIn | None:
 
 
 def _signin_url(request: Request, portal: bool) -> str:
+    """Back to this page after signing in; after a form, to the page the form was on."""
     target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    if request.method != "GET":
+        referer = urlsplit(request.headers.get("referer", ""))
+        same_site = referer.netloc == request.url.netloc
+        target = safe_next(referer.path if same_site else None, "/partner/" if portal else "/")
     return ("/partner/signin" if portal else "/signin") + "?" + urlencode({"next": target})
 
 
@@ -142,13 +147,18 @@ def redirect(location: str, flash: Flash | None = None, request: Request | None 
     if flash is not None:
         response.set_cookie(
             FLASH_COOKIE,
-            quote(f"{flash.kind}:{flash.message}"),
+            quote(f"{flash.kind}:{_shorten(flash.message)}"),
             max_age=60,
             httponly=True,
             samesite="lax",
             secure=bool(request and secure_cookies(request)),
         )
     return response
+
+
+def _shorten(message: str, limit: int = 500) -> str:
+    """Flash messages travel in a cookie, which browsers drop above 4 KB."""
+    return message if len(message) <= limit else message[: limit - 1] + "…"
 
 
 def _flash_of(request: Request) -> Flash | None:

@@ -27,6 +27,7 @@ from services.exchange.web.pages import (
     redirect,
     render,
 )
+from workflows.shared import STATES
 
 router = APIRouter(prefix="/partner", include_in_schema=False)
 PAGE_SIZE = 50
@@ -49,7 +50,7 @@ async def portal_exchanges(
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
 ) -> Response:
     ctx = context(request)
-    terms = desk.Search(state=state if state in desk.STATES else None, q=q or None)
+    terms = desk.Search(state=state if state in STATES else None, q=q or None)
     rows, total = await asyncio.to_thread(
         desk.search, ctx.engine, user.caller, terms, PAGE_SIZE, (page - 1) * PAGE_SIZE
     )
@@ -63,7 +64,7 @@ async def portal_exchanges(
         page=page,
         pages=max(1, -(-total // PAGE_SIZE)),
         base=page_base(request, "/partner/exchanges"),
-        states=desk.STATES,
+        states=STATES,
     )
 
 
@@ -86,13 +87,14 @@ async def send_offer(request: Request, user: PartnerUser) -> Response:
                 title = field(form, f"title-{row}")
                 if title is None:
                     continue
+                copies = whole_number(form, f"quantity-{row}", "copies")
                 lines.append(
                     {
                         "title": title,
                         "isbn": field(form, f"isbn-{row}"),
                         "author": field(form, f"author-{row}"),
                         "year": whole_number(form, f"year-{row}", "year"),
-                        "quantity": whole_number(form, f"quantity-{row}", "copies") or 1,
+                        "quantity": 1 if copies is None else copies,
                     }
                 )
         except FormError as exc:

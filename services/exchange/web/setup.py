@@ -11,6 +11,7 @@ from fastapi.staticfiles import StaticFiles
 from services.exchange.web import account, portal, staff
 from services.exchange.web.exchange_pages import portal_router, staff_router
 from services.exchange.web.pages import Redirect, redirect, render
+from services.exchange.web.throttle import SignInThrottle
 
 
 def _error_page(request: Request, status: int, title: str, detail: str | None) -> HTMLResponse:
@@ -30,3 +31,4 @@ def install(app: FastAPI) -> None:
         app.include_router(router)
     app.add_exception_handler(Redirect, _redirect)
     app.state.page_errors = _error_page
+    app.state.signin_throttle = SignInThrottle()

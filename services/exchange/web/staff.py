@@ -4,7 +4,8 @@ partners. Each handler reads through the service layer and renders; steps go thr
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, date, datetime
+import re
+from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
@@ -32,13 +33,21 @@ from services.exchange.web.pages import (
     redirect,
     render,
 )
+from workflows.shared import STATES
 
 router = APIRouter(include_in_schema=False)
 PAGE_SIZE = 50
+_DIGITS = re.compile(r"[0-9]{1,9}")
 
 
 def _today() -> date:
-    return datetime.now(UTC).date()
+    """The service's day (UTC), the same one that decides agreements and deadlines."""
+    return agreements.today()
+
+
+def _small_number(value: str | None) -> int | None:
+    """A count or id from a query string; anything else (or absurdly large) is ignored."""
+    return int(value) if value and _DIGITS.fullmatch(value) else None
 
 
 @router.get("/")
@@ -71,9 +80,9 @@ async def exchange_list(
     ctx = context(request)
     terms = desk.Search(
         partner=partner or None,
-        state=state if state in desk.STATES else None,
+        state=state if state in STATES else None,
         direction=direction if direction in ("outgoing", "incoming") else None,
-        year=int(year) if year and year.isdigit() else None,
+        year=_small_number(year),
         q=q or None,
     )
     rows, total = await asyncio.to_thread(
@@ -91,7 +100,7 @@ async def exchange_list(
         pages=max(1, -(-total // PAGE_SIZE)),
         base=page_base(request, "/exchanges"),
         partners=partners,
-        states=desk.STATES,
+        states=STATES,
         years=list(range(_today().year, _today().year - 10, -1)),
         report_year=terms.year or _today().year,
     )
@@ -115,8 +124,9 @@ def _picks(values: list[str]) -> dict[int, int]:
     chosen: dict[int, int] = {}
     for value in values:
         item, _, copies = value.partition(":")
-        if item.isdigit() and copies.isdigit() and int(copies) > 0:
-            chosen[int(item)] = int(copies)
+        item_id, count = _small_number(item), _small_number(copies)
+        if item_id is not None and count:
+            chosen[item_id] = count
     return chosen
 
 
@@ -153,6 +163,7 @@ async def new_proposal(
         respond_by=respond_by or "",
         found=found.items,
         chosen=[(item, picks[item.id]) for item in chosen],
+        picked=picks,
     )
 
 
@@ -185,12 +196,13 @@ def _proposal_from(
 def _form_picks(form: FormData) -> dict[int, int]:
     picks = _picks([v for v in form.getlist("pick") if isinstance(v, str)])
     for name in form:
-        if name.startswith("qty-") and name[4:].isdigit():
+        item_id = _small_number(name[4:]) if name.startswith("qty-") else None
+        if item_id is not None:
             copies = whole_number(form, name, "copies")
             if copies:
-                picks[int(name[4:])] = copies
+                picks[item_id] = copies
             else:
-                picks.pop(int(name[4:]), None)
+                picks.pop(item_id, None)
     return picks
 
 
