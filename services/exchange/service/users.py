@@ -169,32 +169,31 @@ def sign_out(engine: Engine, token: str) -> None:
         session.execute(delete(WebSession).where(col(WebSession.id) == _token_hash(token)))
 
 
-def disable_user(engine: Engine, username: str) -> bool:
-    """Stop a user signing in, and end the sessions they have open now."""
+def _change_and_end_sessions(engine: Engine, username: str, **changes: object) -> bool:
+    """Change a user's row and end their open sessions; False if there is no such user."""
     with session_scope(engine) as session:
         user = session.exec(select(WebUser).where(col(WebUser.username) == username)).first()
         if user is None:
             return False
-        user.disabled_at = datetime.now(UTC)
+        for name, value in changes.items():
+            setattr(user, name, value)
         session.add(user)
         session.execute(delete(WebSession).where(col(WebSession.user_id) == user.id))
         return True
 
 
-def has_users(engine: Engine) -> bool:
-    with Session(engine) as session:
-        return session.exec(select(WebUser.id).limit(1)).first() is not None
+def disable_user(engine: Engine, username: str) -> bool:
+    """Stop a user signing in, and end the sessions they have open now."""
+    return _change_and_end_sessions(engine, username, disabled_at=datetime.now(UTC))
 
 
 def set_password(engine: Engine, username: str, password: str) -> bool:
     """A new password (a forgotten one, or a leaked one); open sessions end."""
     if len(password) < 10:
         raise UserError("a password has at least 10 characters")
-    with session_scope(engine) as session:
-        user = session.exec(select(WebUser).where(col(WebUser.username) == username)).first()
-        if user is None:
-            return False
-        user.password_hash = _hasher.hash(password)
-        session.add(user)
-        session.execute(delete(WebSession).where(col(WebSession.user_id) == user.id))
-        return True
+    return _change_and_end_sessions(engine, username, password_hash=_hasher.hash(password))
+
+
+def has_users(engine: Engine) -> bool:
+    with Session(engine) as session:
+        return session.exec(select(WebUser.id).limit(1)).first() is not None
