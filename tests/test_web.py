@@ -144,6 +144,7 @@ async def test_a_partner_user_gets_404_for_another_partners_exchange(stack: Stac
         for url in (
             f"/partner/exchanges/{their_exchange}",
             f"/partner/exchanges/{their_exchange}/records",
+            f"/partner/exchanges/{their_exchange}/packing-list",
             f"/partner/batches/{their_batch}",
             f"/partner/batches/{their_batch}/progress",
             f"/partner/batches/{their_batch}/outcomes.csv",
@@ -263,6 +264,11 @@ async def test_the_whole_lifecycle_through_the_pages(stack: Stack, tmp_path: Pat
         )
         assert flash_of(r).startswith("ok:"), flash_of(r)
         assert (await _api(stack, exchange_id))["state"] == "accepted"
+
+        packing = await staff.get(f"{exchange_url}/packing-list")
+        assert packing.status_code == 200
+        assert title in packing.text and "Serat Centhini" not in packing.text  # not accepted
+        assert "Copies in all" in packing.text
 
         # A refused step shows the server's reason.
         r = await post_form(portal, portal_url, f"{portal_url}/ship", {"carrier": "EMS"})

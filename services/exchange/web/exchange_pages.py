@@ -145,6 +145,24 @@ def build_router(prefix: str, user_dep: Callable[[Request], Awaitable[SignedIn]]
             today=datetime.now(ZoneInfo(ctx.settings.timezone)).date().isoformat(),
         )
 
+    @router.get("/exchanges/{exchange_id}/packing-list")
+    async def packing_list(exchange_id: str, request: Request, user: User) -> Response:
+        """A printable list of the accepted copies, to put in the parcel."""
+        ctx = context(request)
+        view = await asyncio.to_thread(
+            exchanges.view, ctx.engine, ctx.settings.home_code, user.caller, exchange_id
+        )
+        accepted = [line for line in view.lines if line.accepted_quantity]
+        return render(
+            request,
+            "packing_list.html",
+            user,
+            x=view,
+            accepted=accepted,
+            copies=sum(line.accepted_quantity or 0 for line in accepted),
+            prefix=prefix,
+        )
+
     async def lifecycle_step(
         request: Request,
         user: SignedIn,

@@ -247,6 +247,16 @@ _ID_SHARED = {
     "Marked as lost.": "Ditandai hilang.",
     "The claim was answered.": "Klaim telah dijawab.",
     "The claim is settled.": "Klaim selesai.",
+    "Packing list": "Daftar kiriman",
+    "Packing list to put in the parcel": "Daftar kiriman untuk dimasukkan ke dalam paket",
+    "Copies in all": "Jumlah eksemplar",
+    "Packed by": "Dikemas oleh",
+    "Date": "Tanggal",
+    "Nothing has been accepted yet, so there is nothing to pack.": (
+        "Belum ada yang disetujui, jadi belum ada yang perlu dikemas."
+    ),
+    "Back to the exchange": "Kembali ke pertukaran",
+    "Print this page with your browser.": "Cetak halaman ini melalui peramban Anda.",
 }
 
 # Staff-only pages.
@@ -518,6 +528,16 @@ _RU_SHARED = {
     "Marked as lost.": "Отмечено как утерянное.",
     "The claim was answered.": "Ответ на рекламацию отправлен.",
     "The claim is settled.": "Рекламация закрыта.",
+    "Packing list": "Упаковочный лист",
+    "Packing list to put in the parcel": "Упаковочный лист для вложения в посылку",
+    "Copies in all": "Всего экземпляров",
+    "Packed by": "Упаковал",
+    "Date": "Дата",
+    "Nothing has been accepted yet, so there is nothing to pack.": (
+        "Пока ничего не принято, упаковывать нечего."
+    ),
+    "Back to the exchange": "К обмену",
+    "Print this page with your browser.": "Распечатайте страницу средствами браузера.",
 }
 
 # Portal-only pages.
