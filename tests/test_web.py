@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -680,3 +681,68 @@ async def test_an_offer_of_zero_copies_is_refused_with_a_reason(stack: Stack) ->
             web, "/partner/offers/new", "/partner/offers", {"title-1": "x", "quantity-1": "0"}
         )
         assert flash_of(r).startswith("error:") and "quantity" in flash_of(r)
+
+
+async def test_an_admin_registers_a_partner_and_its_agreement_on_the_pages(stack: Stack) -> None:
+    code = f"W{os.urandom(3).hex().upper()}"
+    async with user_client(stack, "admin") as web:
+        page = await web.get("/partners")
+        r = await web.post(
+            "/partners",
+            data={
+                "csrf_token": csrf_of(page.text),
+                "code": code,
+                "name": "Russian State Library",
+                "country": "ru",
+                "marc_format": "rusmarc",
+            },
+        )
+        assert r.status_code == 200, r.text
+        key = re.search(r'id="api-key">([^<]+)<', r.text)
+        assert key, r.text
+        partner_key = {"Authorization": f"Bearer {key.group(1)}"}
+        mine = await stack.http.get("/api/v1/exchanges", headers=partner_key)
+        assert mine.status_code == 200  # the key shown once works
+
+        r = await post_form(
+            web,
+            f"/partners/{code}",
+            f"/partners/{code}/agreements",
+            {
+                "signed_on": "2026-01-10",
+                "valid_from": "2026-01-10",
+                "valid_to": "2030-12-31",
+                "programmes": "material_exchange",
+                "response_days": "45",
+                "receipt_days": "90",
+            },
+        )
+        assert flash_of(r) == "ok:Agreement recorded.", flash_of(r)
+        page = await web.get(f"/partners/{code}")
+        assert "respond within 45 days" in page.text
+        bad = await post_form(
+            web,
+            f"/partners/{code}",
+            f"/partners/{code}/agreements",
+            {
+                "signed_on": "2026-01-10",
+                "valid_from": "2026-02-01",
+                "valid_to": "2026-01-01",
+                "programmes": "material_exchange",
+            },
+        )
+        assert flash_of(bad).startswith("error:"), flash_of(bad)
+    async with user_client(stack, "acquisitions") as web:
+        page = await web.get("/partners")
+        assert 'id="partner-form"' not in page.text
+        r = await web.post(
+            "/partners",
+            data={
+                "csrf_token": csrf_of(page.text),
+                "code": "ZZ",
+                "name": "x",
+                "country": "BY",
+                "marc_format": "marc21",
+            },
+        )
+        assert r.status_code == 303 and "needs the admin role" in flash_of(r)

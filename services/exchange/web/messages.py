@@ -369,6 +369,38 @@ _ID_STAFF = {
         "Laporan tahunan {year} (CSV, satu baris per judul)"
     ),
     "Deposit recorded.": "Serah simpan dicatat.",
+    "Partner registered: {name}": "Mitra terdaftar: {name}",
+    "Send these to the partner's developers now, over a safe channel: they are shown only on "
+    "this page and cannot be read again.": (
+        "Kirimkan ini sekarang kepada pengembang mitra melalui saluran yang aman: hanya "
+        "ditampilkan di halaman ini dan tidak dapat dibaca lagi."
+    ),
+    "API key": "Kunci API",
+    "Webhook secret (signs the events we send)": (
+        "Rahasia webhook (menandatangani peristiwa yang kami kirim)"
+    ),
+    "Next: record the agreement, without which no exchange can be proposed.": (
+        "Selanjutnya: catat perjanjian; tanpa itu tidak ada pertukaran yang dapat diusulkan."
+    ),
+    "Record the agreement": "Catat perjanjian",
+    "Register a partner library": "Daftarkan perpustakaan mitra",
+    "Country (two letters, e.g. BY)": "Negara (dua huruf, mis. BY)",
+    "ISIL": "ISIL",
+    "Webhook address (https, optional)": "Alamat webhook (https, opsional)",
+    "Register the partner": "Daftarkan mitra",
+    "Record an agreement": "Catat perjanjian",
+    "Signed on": "Ditandatangani pada",
+    "Valid from": "Berlaku dari",
+    "Valid to": "Berlaku sampai",
+    "Programmes": "Program",
+    "Exchange of publications": "Pertukaran terbitan",
+    "Digital exchange": "Pertukaran digital",
+    "Days to answer a proposal": "Hari untuk menjawab usulan",
+    "Days for a parcel to arrive": "Hari sampai paket tiba",
+    "Yearly quota of copies, each way (optional)": (
+        "Kuota eksemplar per tahun, tiap arah (opsional)"
+    ),
+    "Agreement recorded.": "Perjanjian dicatat.",
 }
 
 _RU_SHARED = {

@@ -17,8 +17,23 @@ import marc
 from services.exchange.deps import LIFECYCLE_ROLES, permitted, require_role
 from services.exchange.downloads import csv_download
 from services.exchange.problems import Problem
-from services.exchange.schemas import DepositIn, FundItemOut, LineIn, ProposalIn
-from services.exchange.service import agreements, desk, exchanges, fund, reports, webhooks
+from services.exchange.schemas import (
+    AgreementIn,
+    DepositIn,
+    FundItemOut,
+    LineIn,
+    PartnerIn,
+    ProposalIn,
+)
+from services.exchange.service import (
+    agreements,
+    desk,
+    exchanges,
+    fund,
+    reports,
+    webhooks,
+)
+from services.exchange.service import partners as partner_registry
 from services.exchange.service.keys import ACQUISITIONS
 from services.exchange.web.exchange_pages import FormError, upload_marc, whole_number
 from services.exchange.web.pages import (
@@ -350,6 +365,57 @@ async def partners_page(request: Request, user: StaffUser) -> Response:
     ctx = context(request)
     rows = await asyncio.to_thread(desk.partners, ctx.engine, _today())
     return render(request, "staff/partners.html", user, partners=rows)
+
+
+@router.post("/partners")
+async def add_partner(request: Request, user: StaffUser) -> Response:
+    """Register a partner (admin); its API key and webhook secret are shown on this page only."""
+    form = await posted_form(request, user)
+    ctx = context(request)
+    try:
+        require_role(user.caller)  # admin only
+        body = PartnerIn.model_validate(
+            {
+                "code": field(form, "code"),
+                "name": field(form, "name"),
+                "country": (field(form, "country") or "").upper(),
+                "isil": field(form, "isil"),
+                "marc_format": field(form, "marc_format"),
+                "webhook_url": field(form, "webhook_url"),
+            }
+        )
+        created = await asyncio.to_thread(partner_registry.create, ctx.engine, ctx.settings, body)
+    except Problem as exc:
+        return redirect("/partners", Flash("error", exc.detail), request)
+    except ValidationError as exc:
+        return redirect("/partners", Flash("error", describe(exc)), request)
+    return render(request, "staff/partner_created.html", user, created=created)
+
+
+@router.post("/partners/{code}/agreements")
+async def add_agreement(code: str, request: Request, user: StaffUser) -> Response:
+    form = await posted_form(request, user)
+    ctx = context(request)
+
+    async def run() -> None:
+        require_role(user.caller)  # admin only
+        try:
+            body = AgreementIn.model_validate(
+                {
+                    "signed_on": field(form, "signed_on"),
+                    "valid_from": field(form, "valid_from"),
+                    "valid_to": field(form, "valid_to"),
+                    "programmes": [p for p in form.getlist("programmes") if isinstance(p, str)],
+                    "response_days": whole_number(form, "response_days", "respond within"),
+                    "receipt_days": whole_number(form, "receipt_days", "receipt within"),
+                    "yearly_quota": whole_number(form, "yearly_quota", "yearly quota"),
+                }
+            )
+        except FormError as exc:
+            raise Problem(422, "validation-error", str(exc)) from None
+        await asyncio.to_thread(agreements.create, ctx.engine, user.caller, code, body)
+
+    return await act(request, f"/partners/{code}", run, "Agreement recorded.")
 
 
 @router.get("/partners/{code}")
