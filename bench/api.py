@@ -1,6 +1,7 @@
 """Benchmark: the partner read endpoints against a bare FastAPI JSON endpoint.
 
     python -m bench.api [--seconds 20] [--clients 50] [--exchanges 3000] [--seed api|db]
+                        [--workers N]
 
 Starts a file-backed Temporal dev server, ``exchange migrate``, ``exchange worker`` and
 ``exchange api`` as their own processes (as ``bench.exchanges`` does), registers three partners
@@ -12,8 +13,10 @@ connections, the benchmarked partner's
 - ``GET /api/v1/exchanges/{id}`` (detail of one of its own exchanges, picked at random),
 
 and a bare FastAPI app with one GET route returning a small JSON dict, served the same way
-(``uvicorn.run`` in a process of its own, one worker, 127.0.0.1). It prints a Markdown table
-(requests, req/s, p50, p99) and each endpoint's rate as a fraction of the bare one.
+(``services.exchange.server.run``: uvicorn on 127.0.0.1 with as many worker processes as
+``exchange api`` runs, ``EXCHANGE_API_WORKERS``, by default one per CPU, and the same process
+tuning; ``--workers`` sets the number for both). It prints a Markdown table (requests, req/s,
+p50, p99) and each endpoint's rate as a fraction of the bare one.
 
 The load comes from ``wrk`` (Debian: ``apt-get install -y wrk``), a C client that is not the
 bottleneck on a small machine; a Lua script sets the partner's key and picks the paths, and
@@ -44,8 +47,11 @@ from typing import Any
 
 import httpx
 from fastapi import FastAPI
+from starlette.types import ASGIApp
 
 from bench.processes import HOST, TOKEN, free_port, running_service, spawn, wait_port
+from services.exchange.server import run, tuned, worker_count
+from services.exchange.settings import Settings
 
 STAFF = {"Authorization": f"Bearer {TOKEN}"}
 SEED_CONCURRENCY = 32
@@ -69,11 +75,15 @@ async def bare() -> dict[str, Any]:
     return {"status": "ok", "items": [1, 2, 3], "name": "bare"}
 
 
-def serve_bare(port: int) -> None:
-    """Served as ``exchange api`` serves the real app: one ``uvicorn.run`` process."""
-    import uvicorn
+def tuned_bare_app() -> ASGIApp:
+    """The bare app in a worker process, with the tuning ``exchange api`` gives its own."""
+    return tuned(bare_app, Settings().api_threads)
 
-    uvicorn.run(bare_app, host=HOST, port=port, log_level="warning", timeout_graceful_shutdown=5)
+
+def serve_bare(port: int) -> None:
+    """Served as ``exchange api`` serves the real app: the same uvicorn, workers and tuning."""
+    workers = worker_count(Settings())
+    sys.exit(run("bench.api:tuned_bare_app", host=HOST, port=port, workers=workers, factory=True))
 
 
 # --- wrk ------------------------------------------------------------------------------------
@@ -276,7 +286,8 @@ async def main(args: argparse.Namespace) -> None:
     bare_port = free_port()
     database_url = args.database_url or f"sqlite:///{tmp / 'exchange.db'}"
     results: list[Result] = []
-    with running_service(tmp, database_url, "bench-api") as service:
+    extra = {"EXCHANGE_API_WORKERS": str(args.workers)} if args.workers else {}
+    with running_service(tmp, database_url, "bench-api", **extra) as service:
         procs = service.procs
         api_port = int(service.api_url.rsplit(":", 1)[1])
         bare_proc = spawn(
@@ -323,12 +334,13 @@ async def main(args: argparse.Namespace) -> None:
                     raise SystemExit(f"{proc.args!r} exited with {proc.returncode}")
 
     backend = "PostgreSQL" if database_url.startswith("postgresql") else "SQLite"
+    workers = worker_count(Settings(api_workers=args.workers) if args.workers else Settings())
     print(
         f"\n{args.exchanges} exchanges in the database ({backend}), seeded {how} in "
         f"{seeded_in:.0f} s; the benchmarked partner has {own} of them.\n"
         f"{args.clients} concurrent connections for {args.seconds:g} s per endpoint "
-        f"(wrk, {args.wrk_threads} threads), one uvicorn process each, {HOST}, "
-        f"{os.cpu_count()} CPUs.\n"
+        f"(wrk, {args.wrk_threads} threads), {workers} uvicorn worker process(es) each, "
+        f"{HOST}, {os.cpu_count()} CPUs.\n"
     )
     bare_rate = results[-1].rate
     print("| endpoint | requests | req/s | p50 ms | p99 ms | rate / bare |")
@@ -349,6 +361,9 @@ if __name__ == "__main__":
     parser.add_argument("--seed", choices=["api", "db"], default="api")
     parser.add_argument("--wrk-threads", type=int, default=2)
     parser.add_argument("--database-url", default=None)
+    parser.add_argument(
+        "--workers", type=int, default=0, help="EXCHANGE_API_WORKERS for the API and the bare app"
+    )
     parser.add_argument(
         "--serve-bare", metavar="PORT", type=int, default=None, help=argparse.SUPPRESS
     )

@@ -36,20 +36,10 @@ def _require(settings: Settings) -> None:
 
 
 def cmd_api(settings: Settings) -> int:
-    import uvicorn
-
-    from services.exchange.app import create_app
+    from services.exchange.server import serve
 
     _require(settings)
-    migrate = os.environ.get("EXCHANGE_SKIP_MIGRATIONS") != "1"
-    uvicorn.run(
-        create_app(settings, migrate=migrate),
-        host=settings.host,
-        port=settings.port,
-        log_level="warning",
-        timeout_graceful_shutdown=5,
-    )
-    return 0
+    return serve(settings, migrate=os.environ.get("EXCHANGE_SKIP_MIGRATIONS") != "1")
 
 
 def cmd_worker(settings: Settings) -> int:
