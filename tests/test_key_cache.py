@@ -77,6 +77,18 @@ async def test_revocation_reaches_a_process_sharing_the_data_directory_at_once(
             assert r.status_code == 401, r.text
 
 
+async def test_a_process_that_saw_only_the_bootstrap_key_still_tells_the_others(
+    stack: Stack,
+) -> None:
+    created = await _new_key(stack, role="cataloguer")
+    key = bearer(created["key"])
+    async with _another_api(stack.settings) as other, _another_api(stack.settings) as admin:
+        assert (await other.get("/api/v1/match-rules", headers=key)).status_code == 200
+        r = await admin.delete(f"/api/v1/keys/{created['id']}", headers=stack.staff)
+        assert r.status_code == 204
+        assert (await other.get("/api/v1/match-rules", headers=key)).status_code == 401
+
+
 async def test_rotation_reaches_a_process_sharing_the_data_directory_at_once(
     stack: Stack,
 ) -> None:

@@ -40,10 +40,12 @@ def bearer_token(headers: Headers) -> str | None:
 
 async def caller_for(ctx: Context, token: str) -> Caller | None:
     settings = ctx.settings
+    # Made before anything else: a process that revokes a key must find its cache to tell
+    # the others, even if the bootstrap key is all it has seen so far.
+    cache = key_cache(ctx.engine, settings.key_cache_seconds, settings.data_dir)
     caller = admin_caller(token, settings.admin_token, settings.home_code)
     if caller is not None:
         return caller
-    cache = key_cache(ctx.engine, settings.key_cache_seconds, settings.data_dir)
     if cache is not None:
         caller = cached_caller(cache, token)
         if caller is not None:
