@@ -24,6 +24,7 @@ from services.exchange.models import (
 )
 from services.exchange.service import agreements, imports
 from services.exchange.service.access import aware
+from services.exchange.service.exchanges import INCOMING, OUTGOING, receipt_due, seen_direction
 from services.exchange.service.keys import Caller
 from workflows.shared import (
     ACCEPTED,
@@ -34,8 +35,6 @@ from workflows.shared import (
     SHIPPED,
 )
 
-OUTGOING = "outgoing"
-INCOMING = "incoming"
 NEAR_DEADLINE_DAYS = 7
 
 
@@ -113,21 +112,16 @@ def _base() -> Select[Any]:
 def _rows(session: Session, query: Select[Any], caller: Caller) -> list[Row]:
     out = []
     for exchange, partner, lines, copies, title in session.execute(query).all():
-        direction = exchange.direction
-        if not caller.is_staff:
-            direction = INCOMING if direction == OUTGOING else OUTGOING
         shipped_on = (exchange.shipment or {}).get("shipped_on")
-        due = (
-            date.fromisoformat(shipped_on) + timedelta(days=exchange.receipt_days)
-            if shipped_on and exchange.receipt_days
-            else None
+        due = receipt_due(
+            date.fromisoformat(shipped_on) if shipped_on else None, exchange.receipt_days
         )
         out.append(
             Row(
                 id=exchange.id,
                 partner=partner.code,
                 partner_name=partner.name,
-                direction=direction,
+                direction=seen_direction(caller, exchange.direction),
                 state=exchange.state,
                 respond_by=exchange.respond_by,
                 created_at=aware(exchange.created_at),
@@ -262,10 +256,8 @@ def search(
     if terms.state:
         query = query.where(col(Exchange.state) == terms.state)
     if terms.direction:
-        stored = terms.direction
-        if not caller.is_staff:
-            stored = INCOMING if stored == OUTGOING else OUTGOING
-        query = query.where(col(Exchange.direction) == stored)
+        # Seen from the reader's side; turning it round again gives the stored direction.
+        query = query.where(col(Exchange.direction) == seen_direction(caller, terms.direction))
     if terms.year:
         query = query.where(extract("year", col(Exchange.created_at)) == terms.year)
     for word in (terms.q or "").split():

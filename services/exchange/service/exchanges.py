@@ -10,7 +10,7 @@ import asyncio
 import functools
 import uuid
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from pydantic import TypeAdapter
@@ -93,11 +93,16 @@ def actor_of(caller: Caller) -> Actor:
 # --- reading -----------------------------------------------------------------------------
 
 
-def _seen_direction(caller: Caller, stored: str) -> str:
+def seen_direction(caller: Caller, stored: str) -> str:
     """Stored directions are ours; a partner sees them from its own side."""
     if caller.is_staff:
         return stored
     return INCOMING if stored == OUTGOING else OUTGOING
+
+
+def receipt_due(shipped_on: date | None, receipt_days: int | None) -> date | None:
+    """When the recipient should have the parcel: the agreement's days after shipment."""
+    return shipped_on + timedelta(days=receipt_days) if shipped_on and receipt_days else None
 
 
 def _sides(home: str, exchange: Exchange, partner: Partner) -> tuple[str, str]:
@@ -199,7 +204,7 @@ def _summary_fields(caller: Caller, home: str, row: Sequence[Any]) -> dict[str, 
     return {
         "id": exchange_id,
         "state": state,
-        "direction": _seen_direction(caller, direction),
+        "direction": seen_direction(caller, direction),
         "sender": home if outgoing else code,
         "recipient": code if outgoing else home,
         "partner": code,
@@ -227,10 +232,8 @@ def view(engine: Engine, home: str, caller: Caller, exchange_id: str) -> Exchang
             "decline_reason": found.decline_reason,
             "cancel_reason": found.cancel_reason,
             "shipment": shipment,
-            "receipt_due": (
-                shipment.shipped_on + timedelta(days=found.receipt_days)
-                if shipment and found.receipt_days
-                else None
+            "receipt_due": receipt_due(
+                shipment.shipped_on if shipment else None, found.receipt_days
             ),
             "received_on": found.received_on,
             "completed_on": found.completed_on,
@@ -260,7 +263,7 @@ def list_for(
     offset: int,
 ) -> Page[ExchangeSummary]:
     own_only = not caller.is_staff
-    stored = direction if caller.is_staff or not direction else _seen_direction(caller, direction)
+    stored = direction if caller.is_staff or not direction else seen_direction(caller, direction)
     page, count = _list_statements(own_only, bool(state), bool(partner), bool(direction))
     values = {
         "partner_id": caller.partner_id,
