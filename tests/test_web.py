@@ -687,6 +687,8 @@ async def test_an_admin_registers_a_partner_and_its_agreement_on_the_pages(stack
     code = f"W{os.urandom(3).hex().upper()}"
     async with user_client(stack, "admin") as web:
         page = await web.get("/partners")
+        assert page.text.count('id="partner-form"') == 1
+        assert re.search(r"<title>[^<]*</title>", page.text)  # nothing but text in the title
         r = await web.post(
             "/partners",
             data={
