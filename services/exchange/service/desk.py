@@ -357,7 +357,11 @@ class PartnerRow:
     open_exchanges: int
 
 
-def partners(engine: Engine, today: date) -> list[PartnerRow]:
+def partners(engine: Engine, today: date, code: str | None = None) -> list[PartnerRow]:
+    """All partners (or the one with ``code``) with their agreement and exchange counts."""
+    wanted = select(Partner).order_by(col(Partner.code))
+    if code is not None:
+        wanted = wanted.where(col(Partner.code) == code)
     with Session(engine) as session:
         counts = {
             partner_id: (total, open_)
@@ -370,7 +374,7 @@ def partners(engine: Engine, today: date) -> list[PartnerRow]:
             ).all()
         }
         out = []
-        for partner in session.scalars(select(Partner).order_by(col(Partner.code))):
+        for partner in session.scalars(wanted):
             assert partner.id is not None
             agreement = agreements.valid_on(session, partner.id, today)
             total, open_ = counts.get(partner.id, (0, 0))
@@ -390,7 +394,7 @@ def partners(engine: Engine, today: date) -> list[PartnerRow]:
 
 def ledger_years(engine: Engine, partner_code: str, this_year: int, span: int = 5) -> list[int]:
     """The years to chart for a partner: the last ``span`` years up to this one, starting no
-    earlier than its first ledger entry or its first exchange."""
+    earlier than its first ledger entry."""
     with Session(engine) as session:
         first = session.execute(
             select(func.min(LedgerEntry.year))

@@ -42,12 +42,14 @@ from services.exchange.web.pages import (
     act,
     context,
     field,
+    page_base,
     partner_user,
     posted_form,
     redirect,
     render,
     staff_user,
 )
+from workflows.shared import STATES
 
 Format = Literal["marc21", "marcxml"]
 
@@ -101,6 +103,27 @@ async def upload_marc(
 
     response = await act(request, back, run, "")
     return redirect(f"{prefix}/batches/{batch[0]}") if batch else response
+
+
+PAGE_SIZE = 50
+
+
+async def exchange_listing(
+    request: Request, user: SignedIn, terms: desk.Search, page: int
+) -> dict[str, Any]:
+    """One page of the reader's exchanges, and what the list template needs to page through."""
+    rows, total = await asyncio.to_thread(
+        desk.search, context(request).engine, user.caller, terms, PAGE_SIZE, (page - 1) * PAGE_SIZE
+    )
+    return {
+        "rows": rows,
+        "total": total,
+        "terms": terms,
+        "page": page,
+        "pages": max(1, -(-total // PAGE_SIZE)),
+        "base": page_base(request, request.url.path),
+        "states": STATES,
+    }
 
 
 def build_router(prefix: str, user_dep: Callable[[Request], Awaitable[SignedIn]]) -> APIRouter:

@@ -15,14 +15,13 @@ from fastapi.responses import Response
 from services.exchange.problems import Problem
 from services.exchange.schemas import ProposalIn
 from services.exchange.service import desk, exchanges
-from services.exchange.web.exchange_pages import FormError, whole_number
+from services.exchange.web.exchange_pages import FormError, exchange_listing, whole_number
 from services.exchange.web.pages import (
     Flash,
     PartnerUser,
     act,
     context,
     field,
-    page_base,
     posted_form,
     redirect,
     render,
@@ -30,7 +29,6 @@ from services.exchange.web.pages import (
 from workflows.shared import STATES
 
 router = APIRouter(prefix="/partner", include_in_schema=False)
-PAGE_SIZE = 50
 OFFER_ROWS = 8
 
 
@@ -49,23 +47,9 @@ async def portal_exchanges(
     q: str | None = None,
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
 ) -> Response:
-    ctx = context(request)
     terms = desk.Search(state=state if state in STATES else None, q=q or None)
-    rows, total = await asyncio.to_thread(
-        desk.search, ctx.engine, user.caller, terms, PAGE_SIZE, (page - 1) * PAGE_SIZE
-    )
-    return render(
-        request,
-        "portal/exchanges.html",
-        user,
-        rows=rows,
-        total=total,
-        terms=terms,
-        page=page,
-        pages=max(1, -(-total // PAGE_SIZE)),
-        base=page_base(request, "/partner/exchanges"),
-        states=STATES,
-    )
+    listing = await exchange_listing(request, user, terms, page)
+    return render(request, "portal/exchanges.html", user, **listing)
 
 
 @router.get("/offers/new")

@@ -35,7 +35,13 @@ from services.exchange.service import (
 )
 from services.exchange.service import partners as partner_registry
 from services.exchange.service.keys import ACQUISITIONS
-from services.exchange.web.exchange_pages import FormError, upload_marc, whole_number
+from services.exchange.web.exchange_pages import (
+    PAGE_SIZE,
+    FormError,
+    exchange_listing,
+    upload_marc,
+    whole_number,
+)
 from services.exchange.web.pages import (
     Flash,
     StaffUser,
@@ -43,7 +49,6 @@ from services.exchange.web.pages import (
     context,
     describe,
     field,
-    page_base,
     posted_form,
     redirect,
     render,
@@ -51,7 +56,6 @@ from services.exchange.web.pages import (
 from workflows.shared import STATES
 
 router = APIRouter(include_in_schema=False)
-PAGE_SIZE = 50
 _DIGITS = re.compile(r"[0-9]{1,9}")
 
 
@@ -100,22 +104,14 @@ async def exchange_list(
         year=_small_number(year),
         q=q or None,
     )
-    rows, total = await asyncio.to_thread(
-        desk.search, ctx.engine, user.caller, terms, PAGE_SIZE, (page - 1) * PAGE_SIZE
-    )
+    listing = await exchange_listing(request, user, terms, page)
     partners = await asyncio.to_thread(desk.partners, ctx.engine, _today())
     return render(
         request,
         "staff/exchanges.html",
         user,
-        rows=rows,
-        total=total,
-        terms=terms,
-        page=page,
-        pages=max(1, -(-total // PAGE_SIZE)),
-        base=page_base(request, "/exchanges"),
+        **listing,
         partners=partners,
-        states=STATES,
         years=list(range(_today().year, _today().year - 10, -1)),
         report_year=terms.year or _today().year,
     )
@@ -430,9 +426,7 @@ async def partner_page(code: str, request: Request, user: StaffUser) -> Response
     ]
     deliveries = await asyncio.to_thread(webhooks.list_deliveries, ctx.engine, caller, code, 50, 0)
     scale = max([1] + [max(b.sent.copies, b.received.copies) for b in balances])
-    partner = next(
-        p for p in await asyncio.to_thread(desk.partners, ctx.engine, _today()) if p.code == code
-    )
+    (partner,) = await asyncio.to_thread(desk.partners, ctx.engine, _today(), code)
     return render(
         request,
         "staff/partner.html",
