@@ -2,11 +2,14 @@
 
 Any staff key may read what staff can read; changing something needs the role for it
 (admin passes every check). A partner key reaches only the partner-facing routes.
+
+They are ``async`` because none of them waits for anything: FastAPI runs a plain ``def``
+dependency in its thread pool, a hop there and back for each one on every request.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -26,12 +29,12 @@ from services.exchange.service.keys import (
 _bearer = HTTPBearer(auto_error=False, description="A staff key or a partner's API key.")
 
 
-def get_context(request: Request) -> Context:
+async def get_context(request: Request) -> Context:
     ctx: Context = request.app.state.context
     return ctx
 
 
-def get_caller(
+async def get_caller(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Caller:
@@ -61,10 +64,10 @@ def require_role(caller: Caller, *roles: str) -> Caller:
     raise Problem(403, "role-required", f"this action needs the {needed} role")
 
 
-def allow(*roles: str) -> Callable[[Caller], Caller]:
+def allow(*roles: str) -> Callable[[Caller], Awaitable[Caller]]:
     """A dependency that lets through admin and the given roles."""
 
-    def check(caller: Annotated[Caller, Depends(get_caller)]) -> Caller:
+    async def check(caller: Annotated[Caller, Depends(get_caller)]) -> Caller:
         return require_role(caller, *roles)
 
     return check
