@@ -23,6 +23,7 @@ from services.exchange.problems import Problem
 from services.exchange.request_log import RequestLogMiddleware
 from services.exchange.schemas import Health
 from services.exchange.service.context import Context
+from services.exchange.service.read_cache import read_cache
 from services.exchange.settings import Settings
 
 log = logging.getLogger("exchange.api")
@@ -52,10 +53,13 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
         client = await Client.connect(
             settings.temporal_address, namespace=settings.temporal_namespace
         )
-        app.state.context = Context(engine=engine, temporal=client, settings=settings)
+        reads = read_cache(engine, settings.read_cache_mb)
+        app.state.context = Context(engine=engine, temporal=client, settings=settings, reads=reads)
         try:
             yield
         finally:
+            if reads is not None:
+                await reads.close()
             engine.dispose()
 
     app = FastAPI(

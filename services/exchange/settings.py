@@ -38,6 +38,7 @@ class Settings(BaseSettings):
     reminder_days_before: int = Field(default=3, ge=0)
     claim_interval_days: int = Field(default=14, ge=1)
     key_cache_seconds: float = Field(default=5.0, ge=0)
+    read_cache_mb: float = Field(default=32.0, ge=0)
     api_workers: int = Field(default=0, ge=0)
     api_threads: int = Field(default=2, ge=1)
     temporal_port: int = 7233

@@ -6,9 +6,10 @@ import asyncio
 from datetime import UTC, datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, File, Form, Query, Response, UploadFile, status
+from fastapi import APIRouter, File, Form, Query, Request, Response, UploadFile, status
 from fastapi.responses import StreamingResponse
 
+from services.exchange.api.conditional import NOT_MODIFIED, json_answer
 from services.exchange.deps import (
     AcquisitionsDep,
     AcquisitionsOrPartnerDep,
@@ -248,8 +249,14 @@ async def propose(
     return await exchanges.propose(ctx, caller, body)
 
 
-@router.get("/exchanges", tags=["exchanges"], responses=_PROBLEMS)
-def list_exchanges(
+@router.get(
+    "/exchanges",
+    tags=["exchanges"],
+    responses={**_PROBLEMS, **NOT_MODIFIED},
+    response_model=Page[ExchangeSummary],
+)
+async def list_exchanges(
+    request: Request,
     ctx: ContextDep,
     caller: CallerDep,
     state: str | None = None,
@@ -257,10 +264,10 @@ def list_exchanges(
     direction: Literal["outgoing", "incoming"] | None = None,
     limit: Limit = 100,
     offset: Offset = 0,
-) -> Page[ExchangeSummary]:
-    return exchanges.list_for(
-        ctx.engine,
-        ctx.settings.home_code,
+) -> Response:
+    """Exchanges the key may see, newest first; an ETag comes with each page."""
+    found = await exchanges.list_answer(
+        ctx,
         caller,
         state=state,
         partner=partner,
@@ -268,11 +275,20 @@ def list_exchanges(
         limit=limit,
         offset=offset,
     )
+    return json_answer(request, found)
 
 
-@router.get("/exchanges/{exchange_id}", tags=["exchanges"], responses=_PROBLEMS)
-def get_exchange(exchange_id: str, ctx: ContextDep, caller: CallerDep) -> ExchangeOut:
-    return exchanges.view(ctx.engine, ctx.settings.home_code, caller, exchange_id)
+@router.get(
+    "/exchanges/{exchange_id}",
+    tags=["exchanges"],
+    responses={**_PROBLEMS, **NOT_MODIFIED},
+    response_model=ExchangeOut,
+)
+async def get_exchange(
+    request: Request, exchange_id: str, ctx: ContextDep, caller: CallerDep
+) -> Response:
+    """One exchange with its lines, history, claims and MARC batches, with an ETag."""
+    return json_answer(request, await exchanges.view_answer(ctx, caller, exchange_id))
 
 
 @router.post("/exchanges/{exchange_id}/decision", tags=["exchanges"], responses=_PROBLEMS)

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy import Engine
 from temporalio.client import Client
 
+from services.exchange.service.read_cache import ReadCache
 from services.exchange.settings import Settings
 
 
@@ -15,3 +16,4 @@ class Context:
     engine: Engine
     temporal: Client
     settings: Settings
+    reads: ReadCache | None = None

@@ -51,7 +51,7 @@ from services.exchange.schemas import (
     ShipmentIn,
     ShipmentOut,
 )
-from services.exchange.service import agreements, fund, partners
+from services.exchange.service import agreements, fund, partners, read_cache
 from services.exchange.service.access import aware, require_visible, sees
 from services.exchange.service.context import Context
 from services.exchange.service.keys import Caller
@@ -290,6 +290,46 @@ def list_for(
 
 
 _PAGE: TypeAdapter[Page[ExchangeSummary]] = TypeAdapter(Page[ExchangeSummary])
+_EXCHANGE: TypeAdapter[ExchangeOut] = TypeAdapter(ExchangeOut)
+
+
+async def list_answer(
+    ctx: Context,
+    caller: Caller,
+    *,
+    state: str | None,
+    partner: str | None,
+    direction: str | None,
+    limit: int,
+    offset: int,
+) -> read_cache.Answer:
+    """``list_for`` as JSON, from the read cache while the database has not changed."""
+    key = ("list", caller.role, caller.partner_id, state, partner, direction, limit, offset)
+
+    def build() -> bytes:
+        page = list_for(
+            ctx.engine,
+            ctx.settings.home_code,
+            caller,
+            state=state,
+            partner=partner,
+            direction=direction,
+            limit=limit,
+            offset=offset,
+        )
+        return _PAGE.dump_json(page)
+
+    return await read_cache.answer(ctx.reads, key, build)
+
+
+async def view_answer(ctx: Context, caller: Caller, exchange_id: str) -> read_cache.Answer:
+    """``view`` as JSON, from the read cache while the database has not changed."""
+    key = ("exchange", caller.role, caller.partner_id, exchange_id)
+
+    def build() -> bytes:
+        return _EXCHANGE.dump_json(view(ctx.engine, ctx.settings.home_code, caller, exchange_id))
+
+    return await read_cache.answer(ctx.reads, key, build)
 
 
 # --- proposing ---------------------------------------------------------------------------
