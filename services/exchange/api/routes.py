@@ -266,16 +266,8 @@ async def list_exchanges(
     offset: Offset = 0,
 ) -> Response:
     """Exchanges the key may see, newest first; an ETag comes with each page."""
-    found = await exchanges.list_answer(
-        ctx,
-        caller,
-        state=state,
-        partner=partner,
-        direction=direction,
-        limit=limit,
-        offset=offset,
-    )
-    return json_answer(request, found)
+    query = exchanges.ListQuery(state, partner, direction, limit, offset)
+    return json_answer(request, await exchanges.list_answer(ctx, caller, query))
 
 
 @router.get(

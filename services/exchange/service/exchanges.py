@@ -10,6 +10,7 @@ import asyncio
 import functools
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -251,40 +252,43 @@ def view(engine: Engine, home: str, caller: Caller, exchange_id: str) -> Exchang
     )
 
 
-def list_for(
-    engine: Engine,
-    home: str,
-    caller: Caller,
-    *,
-    state: str | None,
-    partner: str | None,
-    direction: str | None,
-    limit: int,
-    offset: int,
-) -> Page[ExchangeSummary]:
+@dataclass(frozen=True, slots=True)
+class ListQuery:
+    """What the exchange list was asked for; hashable, so it is part of the read cache's key."""
+
+    state: str | None = None
+    partner: str | None = None
+    direction: str | None = None
+    limit: int = 100
+    offset: int = 0
+
+
+def list_for(engine: Engine, home: str, caller: Caller, query: ListQuery) -> Page[ExchangeSummary]:
     own_only = not caller.is_staff
+    direction = query.direction
     stored = direction if caller.is_staff or not direction else seen_direction(caller, direction)
-    page, count = _list_statements(own_only, bool(state), bool(partner), bool(direction))
+    filters = bool(query.state), bool(query.partner), bool(direction)
+    page, count = _list_statements(own_only, *filters)
     values = {
         "partner_id": caller.partner_id,
-        "state": state,
-        "partner": partner,
+        "state": query.state,
+        "partner": query.partner,
         "direction": stored,
-        "limit": limit,
-        "offset": offset,
+        "limit": query.limit,
+        "offset": query.offset,
     }
     with engine.connect() as conn:
         rows = conn.execute(page, values).all()
-        if len(rows) < limit and (rows or not offset):
-            total = offset + len(rows)  # the last page: nothing to count
+        if len(rows) < query.limit and (rows or not query.offset):
+            total = query.offset + len(rows)  # the last page: nothing to count
         else:
             total = conn.execute(count, values).scalar_one()
     return _PAGE.validate_python(
         {
             "items": [_summary_fields(caller, home, row) for row in rows],
             "total": total,
-            "limit": limit,
-            "offset": offset,
+            "limit": query.limit,
+            "offset": query.offset,
         }
     )
 
@@ -293,32 +297,13 @@ _PAGE: TypeAdapter[Page[ExchangeSummary]] = TypeAdapter(Page[ExchangeSummary])
 _EXCHANGE: TypeAdapter[ExchangeOut] = TypeAdapter(ExchangeOut)
 
 
-async def list_answer(
-    ctx: Context,
-    caller: Caller,
-    *,
-    state: str | None,
-    partner: str | None,
-    direction: str | None,
-    limit: int,
-    offset: int,
-) -> read_cache.Answer:
+async def list_answer(ctx: Context, caller: Caller, query: ListQuery) -> read_cache.Answer:
     """``list_for`` as JSON, from the read cache while the database has not changed."""
-    key = ("list", caller.role, caller.partner_id, state, partner, direction, limit, offset)
 
     def build() -> bytes:
-        page = list_for(
-            ctx.engine,
-            ctx.settings.home_code,
-            caller,
-            state=state,
-            partner=partner,
-            direction=direction,
-            limit=limit,
-            offset=offset,
-        )
-        return _PAGE.dump_json(page)
+        return _PAGE.dump_json(list_for(ctx.engine, ctx.settings.home_code, caller, query))
 
+    key = ("list", caller.role, caller.partner_id, query)
     return await read_cache.answer(ctx.reads, key, build)
 
 
