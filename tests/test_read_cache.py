@@ -11,6 +11,7 @@ lets a client skip a body it already has. Both databases, a real worker and Temp
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -24,8 +25,10 @@ from services.exchange.db import make_engine
 from services.exchange.service.read_cache import (
     ReadCache,
     _PostgresMarker,
+    _SqliteMarker,
     answer,
     answer_for,
+    entry_size,
     read_cache,
 )
 from tests.conftest import Stack
@@ -56,8 +59,11 @@ async def test_answers_carry_an_etag_and_a_client_that_has_it_gets_304(stack: St
             r = await stack.http.get(url, headers={**key, "If-None-Match": sent})
             assert r.status_code == 304, sent
             assert r.content == b"" and r.headers["etag"] == etag
-        r = await stack.http.get(url, headers={**key, "If-None-Match": '"stale"'})
-        assert r.status_code == 200 and r.content == first.content
+        for sent in ('"stale"', '"a,*,b"'):  # a comma or a star inside a tag is the tag's
+            r = await stack.http.get(url, headers={**key, "If-None-Match": sent})
+            assert r.status_code == 200 and r.content == first.content, sent
+        two_lines = [*key.items(), ("If-None-Match", '"stale"'), ("If-None-Match", etag)]
+        assert (await stack.http.get(url, headers=two_lines)).status_code == 304
 
 
 async def test_a_step_taken_by_the_worker_shows_in_the_next_answer(stack: Stack) -> None:
@@ -176,6 +182,73 @@ async def test_sqlite_marker_moves_when_a_write_is_committed_and_only_then(
         other.dispose()
 
 
+async def test_a_reopened_sqlite_marker_never_matches_an_answer_kept_before(
+    tmp_path: Path,
+) -> None:
+    """data_version counts per connection: a new connection counts from the start again."""
+    path = tmp_path / "reopen.db"
+    engine = make_engine(f"sqlite:///{path}")
+    with engine.begin() as conn:
+        conn.execute(text("CREATE TABLE t (x TEXT)"))
+        conn.execute(text("INSERT INTO t VALUES ('v1')"))
+
+    def build() -> bytes:
+        with engine.connect() as conn:
+            return str(conn.execute(text("SELECT x FROM t")).scalar_one()).encode()
+
+    cache = ReadCache(engine, 1024 * 1024)
+    try:
+        assert (await answer(cache, "k", build)).body == b"v1"
+        with sqlite3.connect(path) as other:  # the worker writes
+            other.execute("UPDATE t SET x = 'v2'")
+        other.close()
+        marker = cache._marker
+        assert isinstance(marker, _SqliteMarker) and marker._connection is not None
+        marker._connection.close()  # the next read fails: one uncached answer, then reopened
+        assert (await answer(cache, "k", build)).body == b"v2"
+        assert (await answer(cache, "k", build)).body == b"v2", "not the answer kept before"
+    finally:
+        await cache.close()
+        engine.dispose()
+
+
+async def test_a_silent_postgresql_server_costs_a_second_not_the_whole_api(
+    postgres_url: str,
+) -> None:
+    """A connection that a firewall forgot: no answer, no error. The marker gives up."""
+    frozen = asyncio.Event()
+
+    async def pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        while data := await reader.read(65536):
+            if frozen.is_set():
+                await asyncio.Event().wait()  # swallow everything, close nothing
+            writer.write(data)
+            await writer.drain()
+
+    async def relay(client_r: asyncio.StreamReader, client_w: asyncio.StreamWriter) -> None:
+        server_r, server_w = await asyncio.open_connection("127.0.0.1", 5432)
+        await asyncio.gather(pipe(client_r, server_w), pipe(server_r, client_w))
+
+    proxy = await asyncio.start_server(relay, "127.0.0.1", 0)
+    port = proxy.sockets[0].getsockname()[1]
+    engine = make_engine(postgres_url.replace("127.0.0.1:5432", f"127.0.0.1:{port}"))
+    cache = ReadCache(engine, 1024)
+    try:
+        assert isinstance(await cache.marker(), str)
+        frozen.set()
+        started = asyncio.get_running_loop().time()
+        markers = await asyncio.wait_for(
+            asyncio.gather(*(cache.marker() for _ in range(3))), timeout=10
+        )
+        assert all(m is markers[0] for m in markers) and not isinstance(markers[0], str)
+        assert asyncio.get_running_loop().time() - started < 5
+        assert cache.lookup("k", markers[0]) is None
+        await asyncio.wait_for(cache.close(), timeout=5)
+    finally:
+        proxy.close()
+        engine.dispose()
+
+
 async def test_postgresql_marker_moves_on_a_commit_and_survives_a_lost_connection(
     postgres_url: str, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -226,17 +299,21 @@ async def test_answers_are_kept_within_the_bound_and_never_under_an_old_marker(
     tmp_path: Path,
 ) -> None:
     engine = make_engine(f"sqlite:///{tmp_path / 'bound.db'}")
-    cache = ReadCache(engine, max_bytes=10)
+    one = entry_size("a", answer_for(b"aaaa"))  # keys of one letter, bodies of four bytes
+    cache = ReadCache(engine, max_bytes=2 * one + 1)
     try:
         assert cache.lookup("a", 1) is None
         cache.store("a", 1, answer_for(b"aaaa"))
         cache.store("b", 1, answer_for(b"bbbb"))
         assert cache.lookup("a", 1) == answer_for(b"aaaa")
-        cache.store("c", 1, answer_for(b"cccc"))  # 12 bytes: the oldest goes
+        cache.store("c", 1, answer_for(b"cccc"))  # three do not fit: the oldest goes
         assert cache.lookup("a", 1) is None
         assert cache.lookup("b", 1) is not None and cache.lookup("c", 1) is not None
-        cache.store("big", 1, answer_for(b"x" * 11))  # larger than the whole bound
+        cache.store("big", 1, answer_for(b"x" * 2 * one))  # larger than the whole bound
         assert cache.lookup("big", 1) is None and cache.lookup("c", 1) is not None
+        # A long key (a caller's query string) counts too.
+        cache.store("k" * 2 * one, 1, answer_for(b"dddd"))
+        assert cache.lookup("k" * 2 * one, 1) is None and cache.lookup("c", 1) is not None
 
         assert cache.lookup("b", 2) is None, "a new marker empties the cache"
         cache.store("late", 1, answer_for(b"old"))  # read before the change, stored after

@@ -8,6 +8,8 @@ may keep one partner's data.
 
 from __future__ import annotations
 
+import re
+
 from fastapi import Request, Response
 
 from services.exchange.service.read_cache import Answer
@@ -18,13 +20,20 @@ NOT_MODIFIED: dict[int | str, dict[str, object]] = {
 }
 
 
+_ENTITY_TAG = re.compile(r'\*|(?:W/)?"([^"]*)"')
+
+
 def _still_current(request: Request, etag: str) -> bool:
-    """RFC 9110's weak comparison: ``W/"x"`` matches ``"x"``; ``*`` matches anything."""
-    sent = request.headers.get("if-none-match")
-    if not sent:
-        return False
-    tags = {tag.strip().removeprefix("W/") for tag in sent.split(",")}
-    return "*" in tags or etag in tags
+    """RFC 9110's weak comparison: ``W/"x"`` matches ``"x"``; ``*`` matches anything.
+
+    The header may come as several lines, which make one list; a comma inside a quoted tag
+    does not split it.
+    """
+    sent = ",".join(request.headers.getlist("if-none-match"))
+    for match in _ENTITY_TAG.finditer(sent):
+        if match.group(0) == "*" or f'"{match.group(1)}"' == etag:
+            return True
+    return False
 
 
 def json_answer(request: Request, answer: Answer) -> Response:

@@ -11,15 +11,19 @@ The marker comes from the database itself, not from our code, so a change made b
 the next request, and no write path has to remember to say so:
 
 - SQLite: ``PRAGMA data_version`` on a connection of the cache's own, which changes whenever
-  another connection commits. It reads the WAL index header: a few microseconds.
+  another connection commits. It reads the WAL index header: a few microseconds. The number
+  is that connection's own count, so the marker is the pair (which connection, its count):
+  a reopened connection starts counting again and must not match an answer kept before.
 - PostgreSQL: ``pg_current_snapshot()`` on a connection of the cache's own. Its ``xmax`` and
   in-progress list change whenever a transaction that wrote ends, so an unchanged snapshot
   means no write has been committed since. It is a round trip (about 0.1 ms), made on an
   asynchronous connection. Transaction ids are shared by the whole server, so a busy Temporal
   on the same server makes the cache miss more often; it never makes it serve an old answer.
 
-A marker that cannot be read (the server went away) means no caching for that request; the
-connection is opened again on the next.
+A marker that cannot be read within a second (the server went away, the file is busy) means
+no caching for that request; the connection is opened again on the next. Both markers assume
+that the data is read from the same server as the marker: point ``EXCHANGE_DATABASE_URL`` at
+the primary, not at a pool that sends reads to replicas.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+import sqlite3
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from typing import Any
@@ -38,6 +43,10 @@ from sqlalchemy import Engine
 log = logging.getLogger("exchange.api")
 
 _NO_MARKER = object()
+_MARKER_SECONDS = 1.0
+_SQLITE_BUSY_SECONDS = 0.02
+# What an entry costs besides its body and key: the dicts, the Answer, the ETag string.
+_ENTRY_OVERHEAD = 400
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,25 +68,26 @@ def _unreadable(exc: Exception) -> object:
 
 
 class _SqliteMarker:
-    """``PRAGMA data_version`` on a connection that belongs to no pool, read on the loop."""
+    """``PRAGMA data_version`` on a plain ``sqlite3`` connection of its own, read on the loop.
+
+    Not from the engine's pool, whose checkout and connect hook may wait 30 s: this one gives
+    up after 20 ms of a busy file, which only costs one uncached answer.
+    """
 
     def __init__(self, engine: Engine) -> None:
-        self.engine = engine
-        self._connection: Any = None
+        self.path = engine.url.database or ""
+        self._connection: sqlite3.Connection | None = None
+        self._opened = 0  # connections opened so far: the first half of the marker
 
     async def read(self) -> object:
         try:
             if self._connection is None:
-                raw = self.engine.raw_connection()
-                raw.detach()  # ours for good: it never goes back to the pool
-                # A busy file means "no marker" at once, not the engine's 30 s wait.
-                raw.cursor().execute("PRAGMA busy_timeout=20")
-                self._connection = raw
-            cursor = self._connection.cursor()
-            try:
-                return cursor.execute("PRAGMA data_version").fetchone()[0]
-            finally:
-                cursor.close()
+                self._connection = sqlite3.connect(
+                    self.path, timeout=_SQLITE_BUSY_SECONDS, check_same_thread=False
+                )
+                self._opened += 1
+            row = self._connection.execute("PRAGMA data_version").fetchone()
+            return (self._opened, row[0])
         except Exception as exc:
             await self.close()
             return _unreadable(exc)
@@ -106,6 +116,7 @@ class _PostgresMarker:
         self._turn = asyncio.Lock()
         self._started = 0  # reads begun so far
         self._last: tuple[int, object] = (0, _NO_MARKER)  # the latest read: its number, value
+        self._abandoned: set[asyncio.Future[object]] = set()
 
     async def read(self) -> object:
         arrived = self._started
@@ -119,34 +130,57 @@ class _PostgresMarker:
             return value
 
     async def _query(self) -> object:
+        asking = asyncio.ensure_future(self._ask())
+        done, _ = await asyncio.wait({asking}, timeout=_MARKER_SECONDS)
+        if asking not in done:
+            # A server that does not answer (a connection a firewall forgot). Cancelling makes
+            # psycopg try to cancel the query on the server first, which can take seconds
+            # more, so the connection is left to that in the background.
+            self._connection = None
+            self._abandoned.add(asking)
+            asking.add_done_callback(self._abandoned.discard)
+            asking.cancel()
+            return _unreadable(TimeoutError(f"no answer within {_MARKER_SECONDS:g} s"))
         try:
-            if self._connection is None:
-                self._connection = await psycopg.AsyncConnection.connect(
-                    self.conninfo, autocommit=True
-                )
-            cursor = await self._connection.execute("SELECT pg_current_snapshot()::text")
-            row = await cursor.fetchone()
-            assert row is not None
-            return row[0]
+            return asking.result()
         except Exception as exc:
             await self._close()
             return _unreadable(exc)
+
+    async def _ask(self) -> object:
+        if self._connection is None:
+            self._connection = await psycopg.AsyncConnection.connect(self.conninfo, autocommit=True)
+        cursor = await self._connection.execute("SELECT pg_current_snapshot()::text")
+        row = await cursor.fetchone()
+        assert row is not None
+        return row[0]
 
     async def _close(self) -> None:
         connection, self._connection = self._connection, None
         if connection is not None:
             try:
-                await connection.close()
+                async with asyncio.timeout(_MARKER_SECONDS):
+                    await connection.close()
             except Exception:
-                pass  # a connection the server already dropped
+                pass  # a connection the server already dropped, or that does not answer
 
     async def close(self) -> None:
+        for asking in self._abandoned:
+            asking.cancel()  # a second cancellation: psycopg drops the connection at once
+        if self._abandoned:
+            await asyncio.wait(set(self._abandoned), timeout=_MARKER_SECONDS)
         async with self._turn:
             await self._close()
 
 
+def entry_size(key: Hashable, answer: Answer) -> int:
+    """What an entry is counted as: its body, its key (query strings are the caller's) and
+    a fixed overhead, so that many small answers cannot grow past the bound either."""
+    return len(answer.body) + len(repr(key)) + _ENTRY_OVERHEAD
+
+
 class ReadCache:
-    """Answers by key, all under one marker, at most ``max_bytes`` of bodies in all.
+    """Answers by key, all under one marker, at most ``max_bytes`` in all (``entry_size``).
 
     Everything runs on the event loop of the app that owns it.
     """
@@ -157,7 +191,7 @@ class ReadCache:
             _SqliteMarker(engine) if engine.dialect.name == "sqlite" else _PostgresMarker(engine)
         )
         self._seen: object = _NO_MARKER
-        self._entries: dict[Hashable, Answer] = {}
+        self._entries: dict[Hashable, tuple[Answer, int]] = {}
         self._bytes = 0
 
     async def marker(self) -> object:
@@ -168,22 +202,24 @@ class ReadCache:
             return None
         if marker != self._seen:
             self._seen = marker
-            self._entries.clear()
+            self._entries = {}
             self._bytes = 0
-        return self._entries.get(key)
+        entry = self._entries.get(key)
+        return entry[0] if entry is not None else None
 
     def store(self, key: Hashable, marker: object, answer: Answer) -> None:
+        size = entry_size(key, answer)
         # A newer marker seen meanwhile means this answer may already be out of date.
-        if marker is _NO_MARKER or marker != self._seen or len(answer.body) > self.max_bytes:
+        if marker is _NO_MARKER or marker != self._seen or size > self.max_bytes:
             return
         previous = self._entries.pop(key, None)
         if previous is not None:
-            self._bytes -= len(previous.body)
-        while self._entries and self._bytes + len(answer.body) > self.max_bytes:
+            self._bytes -= previous[1]
+        while self._entries and self._bytes + size > self.max_bytes:
             oldest = next(iter(self._entries))
-            self._bytes -= len(self._entries.pop(oldest).body)
-        self._entries[key] = answer
-        self._bytes += len(answer.body)
+            self._bytes -= self._entries.pop(oldest)[1]
+        self._entries[key] = (answer, size)
+        self._bytes += size
 
     async def close(self) -> None:
         await self._marker.close()
