@@ -225,8 +225,11 @@ async def test_a_silent_postgresql_server_costs_a_second_not_the_whole_api(
             writer.write(data)
             await writer.drain()
 
+    relayed: list[asyncio.StreamWriter] = []
+
     async def relay(client_r: asyncio.StreamReader, client_w: asyncio.StreamWriter) -> None:
         server_r, server_w = await asyncio.open_connection("127.0.0.1", 5432)
+        relayed.extend((client_w, server_w))
         await asyncio.gather(pipe(client_r, server_w), pipe(server_r, client_w))
 
     proxy = await asyncio.start_server(relay, "127.0.0.1", 0)
@@ -246,6 +249,9 @@ async def test_a_silent_postgresql_server_costs_a_second_not_the_whole_api(
         await asyncio.wait_for(cache.close(), timeout=5)
     finally:
         proxy.close()
+        for writer in relayed:
+            writer.close()
+        await proxy.wait_closed()
         engine.dispose()
 
 

@@ -131,14 +131,17 @@ class _PostgresMarker:
 
     async def _query(self) -> object:
         asking = asyncio.ensure_future(self._ask())
-        done, _ = await asyncio.wait({asking}, timeout=_MARKER_SECONDS)
+        try:
+            done, _ = await asyncio.wait({asking}, timeout=_MARKER_SECONDS)
+        except asyncio.CancelledError:  # the request went away: the read ends on its own
+            self._keep_track(asking)
+            raise
         if asking not in done:
             # A server that does not answer (a connection a firewall forgot). Cancelling makes
             # psycopg try to cancel the query on the server first, which can take seconds
             # more, so the connection is left to that in the background.
             self._connection = None
-            self._abandoned.add(asking)
-            asking.add_done_callback(self._abandoned.discard)
+            self._keep_track(asking)
             asking.cancel()
             return _unreadable(TimeoutError(f"no answer within {_MARKER_SECONDS:g} s"))
         try:
@@ -146,6 +149,12 @@ class _PostgresMarker:
         except Exception as exc:
             await self._close()
             return _unreadable(exc)
+
+    def _keep_track(self, asking: asyncio.Future[object]) -> None:
+        """A read nobody waits for: shutdown still ends it, and its outcome is collected."""
+        self._abandoned.add(asking)
+        asking.add_done_callback(self._abandoned.discard)
+        asking.add_done_callback(lambda f: f.cancelled() or f.exception())
 
     async def _ask(self) -> object:
         if self._connection is None:
