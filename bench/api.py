@@ -16,7 +16,7 @@ as ``exchange api`` serves them by default, with its read cache (answers kept un
 database changes, which it does not during the run); the same two on a second ``exchange api``
 over the same database with the cache off (``EXCHANGE_READ_CACHE_MB=0``: every request reads
 the database and writes the JSON anew); and a bare FastAPI app with one GET route returning a
-small JSON dict, served the same way (``services.exchange.server.run``: uvicorn on 127.0.0.1
+small JSON dict, served the same way (``services.exchange.cli.server.run``: uvicorn on 127.0.0.1
 with as many worker processes as ``exchange api`` runs, ``EXCHANGE_API_WORKERS``, by default
 one per CPU, and the same process tuning; ``--workers`` sets the number for all three). It
 prints a Markdown table (requests, req/s, p50, p99) and each endpoint's rate as a fraction of
@@ -54,7 +54,7 @@ from fastapi import FastAPI
 from starlette.types import ASGIApp
 
 from bench.processes import BIN, HOST, TOKEN, free_port, running_service, spawn, wait_port
-from services.exchange.server import run, tuned, worker_count
+from services.exchange.cli.server import run, tuned, worker_count
 from services.exchange.settings import Settings
 
 STAFF = {"Authorization": f"Bearer {TOKEN}"}
@@ -210,8 +210,8 @@ def seed_db(database_url: str, codes: list[str], count: int) -> None:
     """The projection rows a proposal writes, inserted directly (no workflows behind them)."""
     from sqlmodel import Session, col, select
 
-    from services.exchange.db import make_engine
     from services.exchange.models import Exchange, ExchangeEvent, ExchangeLine, Partner
+    from services.exchange.storage.db import make_engine
 
     engine = make_engine(database_url)
     try:

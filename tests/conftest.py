@@ -24,9 +24,9 @@ from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
 from services.exchange.app import create_app
-from services.exchange.db import make_engine
-from services.exchange.migrate import upgrade
 from services.exchange.settings import Settings
+from services.exchange.storage.db import make_engine
+from services.exchange.storage.migrate import upgrade
 from workflows.worker import build_worker
 
 PG_ADMIN_URL = os.environ.get("EXCHANGE_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")

@@ -21,7 +21,6 @@ import psycopg
 import pytest
 from sqlalchemy import text
 
-from services.exchange.db import make_engine
 from services.exchange.service.read_cache import (
     ReadCache,
     _PostgresMarker,
@@ -31,6 +30,7 @@ from services.exchange.service.read_cache import (
     entry_size,
     read_cache,
 )
+from services.exchange.storage.db import make_engine
 from tests.conftest import Stack
 from tests.support import lines, register_partner
 

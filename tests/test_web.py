@@ -436,7 +436,7 @@ async def test_api_errors_stay_problem_json_for_browsers(stack: Stack) -> None:
 
 def test_user_command_creates_and_disables_users(tmp_path: Path) -> None:
     env = {**os.environ, "EXCHANGE_DATA_DIR": str(tmp_path)}
-    exe = [sys.executable, "-m", "services.exchange.cli", "user"]
+    exe = [sys.executable, "-m", "services.exchange.cli.main", "user"]
 
     def run(*args: str, password: str = "") -> subprocess.CompletedProcess[str]:
         return subprocess.run(
@@ -455,8 +455,8 @@ def test_user_command_creates_and_disables_users(tmp_path: Path) -> None:
     nopartner = run("add", "olga", "--role", "partner", "--password-stdin", password="y" * 12)
     assert nopartner.returncode == 2 and "--partner" in nopartner.stderr
 
-    from services.exchange.db import make_engine
     from services.exchange.service import users
+    from services.exchange.storage.db import make_engine
 
     engine = make_engine(f"sqlite:///{(tmp_path / 'exchange.db').resolve()}")
     try:

@@ -14,17 +14,17 @@ from temporalio.client import Client
 
 from services.exchange import problems, web
 from services.exchange.api.routes import router
-from services.exchange.auth import AuthMiddleware
-from services.exchange.db import make_engine
-from services.exchange.idempotency import IdempotencyMiddleware
-from services.exchange.limits import BodyLimitMiddleware
-from services.exchange.migrate import upgrade
+from services.exchange.http.auth import AuthMiddleware
+from services.exchange.http.idempotency import IdempotencyMiddleware
+from services.exchange.http.limits import BodyLimitMiddleware
+from services.exchange.http.request_log import RequestLogMiddleware
 from services.exchange.problems import Problem
-from services.exchange.request_log import RequestLogMiddleware
 from services.exchange.schemas import Health
 from services.exchange.service.context import Context
 from services.exchange.service.read_cache import read_cache
 from services.exchange.settings import Settings
+from services.exchange.storage.db import make_engine
+from services.exchange.storage.migrate import upgrade
 
 log = logging.getLogger("exchange.api")
 

@@ -10,7 +10,7 @@ from fastapi import APIRouter, File, Form, Query, Request, Response, UploadFile,
 from fastapi.responses import StreamingResponse
 
 from services.exchange.api.conditional import NOT_MODIFIED, json_answer
-from services.exchange.deps import (
+from services.exchange.http.deps import (
     AcquisitionsDep,
     AcquisitionsOrPartnerDep,
     AdminDep,
@@ -20,7 +20,7 @@ from services.exchange.deps import (
     ContextDep,
     StaffDep,
 )
-from services.exchange.downloads import csv_download, marc_download, raw_marc_download
+from services.exchange.http.downloads import csv_download, marc_download, raw_marc_download
 from services.exchange.schemas import (
     AgreementIn,
     AgreementOut,

@@ -1,4 +1,4 @@
-"""Alembic environment: the URL and connection come from ``services.exchange.migrate``."""
+"""Alembic environment: the URL and connection come from ``services.exchange.storage.migrate``."""
 
 from __future__ import annotations
 
@@ -25,6 +25,6 @@ def _run(connection: Connection) -> None:
 connection = context.config.attributes.get("connection")
 if connection is None:
     raise RuntimeError(
-        "run migrations through services.exchange.migrate, which passes a connection"
+        "run migrations through services.exchange.storage.migrate, which passes a connection"
     )
 _run(connection)

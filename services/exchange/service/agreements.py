@@ -7,12 +7,12 @@ from datetime import UTC, date, datetime
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
-from services.exchange.db import session_scope
 from services.exchange.models import Agreement, Partner
 from services.exchange.problems import Problem
 from services.exchange.schemas import AgreementIn, AgreementOut
 from services.exchange.service.access import visible_partner
 from services.exchange.service.keys import Caller
+from services.exchange.storage.db import session_scope
 
 MATERIAL_EXCHANGE = "material_exchange"
 

@@ -21,7 +21,6 @@ from sqlalchemy import Engine, delete, func
 from sqlmodel import Session, col, select
 
 import marc
-from services.exchange.db import session_scope
 from services.exchange.models import (
     CatalogueRecord,
     ExchangeLine,
@@ -41,6 +40,7 @@ from services.exchange.service import exchanges, imports
 from services.exchange.service.access import aware, require_visible, visible
 from services.exchange.service.context import Context
 from services.exchange.service.keys import Caller
+from services.exchange.storage.db import session_scope
 from workflows.importing import ImportWorkflow, import_workflow_id
 from workflows.shared import ImportInput
 

@@ -22,7 +22,6 @@ from temporalio.client import WorkflowUpdateFailedError
 from temporalio.exceptions import ActivityError, ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
-from services.exchange.db import session_scope
 from services.exchange.models import (
     Claim,
     Exchange,
@@ -57,6 +56,7 @@ from services.exchange.service.access import aware, require_visible, sees
 from services.exchange.service.context import Context
 from services.exchange.service.keys import Caller
 from services.exchange.settings import Settings
+from services.exchange.storage.db import session_scope
 from workflows.exchange import ExchangeWorkflow
 from workflows.shared import (
     ERR_INSUFFICIENT_COPIES,

@@ -14,10 +14,10 @@ from sqlalchemy import ColumnElement, Engine, case, func, update
 from sqlmodel import Session, col, select
 
 import marc
-from services.exchange.db import session_scope
 from services.exchange.models import FundItem, Reservation
 from services.exchange.problems import Problem
 from services.exchange.schemas import DepositIn, FundItemOut, Page
+from services.exchange.storage.db import session_scope
 
 HELD = "held"
 RELEASED = "released"

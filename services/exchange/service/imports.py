@@ -21,8 +21,6 @@ from sqlalchemy import Engine, insert, update
 from sqlmodel import Session, col, select
 
 import marc
-from services.exchange import bulk
-from services.exchange.db import session_scope
 from services.exchange.models import (
     BatchKey,
     CatalogueRecord,
@@ -33,6 +31,8 @@ from services.exchange.models import (
     RecordKey,
 )
 from services.exchange.service import matching
+from services.exchange.storage import bulk
+from services.exchange.storage.db import session_scope
 from workflows.shared import ChunkProgress
 
 RUNNING = "running"

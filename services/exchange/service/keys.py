@@ -34,10 +34,10 @@ from sqlalchemy import Engine, update
 from sqlalchemy import select as core_select
 from sqlmodel import Session, col, select
 
-from services.exchange.db import session_scope
 from services.exchange.models import ApiKey, Partner
 from services.exchange.problems import Problem, not_found
 from services.exchange.schemas import KeyCreated, KeyIn, KeyOut
+from services.exchange.storage.db import session_scope
 
 ADMIN = "admin"
 ACQUISITIONS = "acquisitions"

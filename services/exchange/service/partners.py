@@ -9,7 +9,6 @@ from sqlalchemy import Engine, func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from services.exchange.db import session_scope
 from services.exchange.models import Partner
 from services.exchange.problems import Problem
 from services.exchange.schemas import (
@@ -26,6 +25,7 @@ from services.exchange.service import keys, webhooks
 from services.exchange.service.access import aware, visible_partner
 from services.exchange.service.keys import PARTNER_ROLE, Caller, new_key
 from services.exchange.settings import Settings
+from services.exchange.storage.db import session_scope
 
 
 def _out(p: Partner) -> PartnerOut:

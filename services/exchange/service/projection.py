@@ -16,9 +16,9 @@ from sqlalchemy import Engine, delete
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from services.exchange.db import session_scope
 from services.exchange.models import Claim, Exchange, ExchangeEvent, ExchangeLine, Notice, Partner
 from services.exchange.service import fund, reports
+from services.exchange.storage.db import session_scope
 from workflows.shared import (
     CLAIM_SETTLED,
     ClaimState,

@@ -22,10 +22,10 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from sqlalchemy import Engine, delete
 from sqlmodel import Session, col, select
 
-from services.exchange.db import session_scope
 from services.exchange.models import Partner, WebSession, WebUser
 from services.exchange.service.access import aware
 from services.exchange.service.keys import ACQUISITIONS, ADMIN, CATALOGUER, PARTNER_ROLE, Caller
+from services.exchange.storage.db import session_scope
 
 ROLES = (ADMIN, ACQUISITIONS, CATALOGUER, PARTNER_ROLE)
 SESSION_LIFETIME = timedelta(hours=12)

@@ -22,12 +22,12 @@ import httpx
 from sqlalchemy import Engine, func
 from sqlmodel import Session, col, select
 
-from services.exchange.db import session_scope
 from services.exchange.models import Exchange, Notice, Partner, WebhookDelivery
 from services.exchange.problems import Problem
 from services.exchange.schemas import DeliveryOut, Page
 from services.exchange.service.access import aware, visible_partner
 from services.exchange.service.keys import Caller
+from services.exchange.storage.db import session_scope
 
 SIGNATURE_HEADER = "Webhook-Signature"
 TIMESTAMP_HEADER = "Webhook-Timestamp"

@@ -21,8 +21,8 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, Response
 from starlette.datastructures import FormData, UploadFile
 
-from services.exchange.deps import LIFECYCLE_ROLES, MARC_ROLES, permitted, require_role
-from services.exchange.downloads import csv_download, marc_download, raw_marc_download
+from services.exchange.http.deps import LIFECYCLE_ROLES, MARC_ROLES, permitted, require_role
+from services.exchange.http.downloads import csv_download, marc_download, raw_marc_download
 from services.exchange.problems import Problem
 from services.exchange.schemas import (
     CancelIn,

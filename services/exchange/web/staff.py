@@ -14,8 +14,8 @@ from pydantic import ValidationError
 from starlette.datastructures import FormData
 
 import marc
-from services.exchange.deps import LIFECYCLE_ROLES, permitted, require_role
-from services.exchange.downloads import csv_download
+from services.exchange.http.deps import LIFECYCLE_ROLES, permitted, require_role
+from services.exchange.http.downloads import csv_download
 from services.exchange.problems import Problem
 from services.exchange.schemas import (
     AgreementIn,

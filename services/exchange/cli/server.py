@@ -26,13 +26,13 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from uvicorn.config import STARTUP_FAILURE
 
 from services.exchange.app import create_app
-from services.exchange.db import make_engine
-from services.exchange.migrate import upgrade
 from services.exchange.settings import Settings
+from services.exchange.storage.db import make_engine
+from services.exchange.storage.migrate import upgrade
 
 log = logging.getLogger("exchange.api")
 
-WORKER_APP = "services.exchange.server:worker_app"
+WORKER_APP = "services.exchange.cli.server:worker_app"
 _GC_FIRST_GENERATION = 10_000
 
 

@@ -11,7 +11,7 @@ import time
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from services.exchange.auth import CALLER_KEY
+from services.exchange.http.auth import CALLER_KEY
 
 log = logging.getLogger("exchange.api")
 

@@ -6,10 +6,10 @@ import argparse
 import getpass
 import sys
 
-from services.exchange.db import make_engine
-from services.exchange.migrate import upgrade
 from services.exchange.service import users
 from services.exchange.settings import Settings
+from services.exchange.storage.db import make_engine
+from services.exchange.storage.migrate import upgrade
 
 
 def _password(from_stdin: bool) -> str:

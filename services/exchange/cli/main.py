@@ -36,7 +36,7 @@ def _require(settings: Settings) -> None:
 
 
 def cmd_api(settings: Settings) -> int:
-    from services.exchange.server import serve
+    from services.exchange.cli.server import serve
 
     _require(settings)
     return serve(settings, migrate=os.environ.get("EXCHANGE_SKIP_MIGRATIONS") != "1")
@@ -45,8 +45,8 @@ def cmd_api(settings: Settings) -> int:
 def cmd_worker(settings: Settings) -> int:
     from temporalio.client import Client
 
-    from services.exchange.db import make_engine
-    from services.exchange.migrate import upgrade
+    from services.exchange.storage.db import make_engine
+    from services.exchange.storage.migrate import upgrade
     from workflows.worker import run_worker
 
     if not settings.temporal_address:
@@ -70,8 +70,8 @@ def cmd_worker(settings: Settings) -> int:
 
 
 def cmd_migrate(settings: Settings) -> int:
-    from services.exchange.db import make_engine
-    from services.exchange.migrate import upgrade
+    from services.exchange.storage.db import make_engine
+    from services.exchange.storage.migrate import upgrade
 
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     upgrade(make_engine(settings.resolved_database_url))
@@ -80,13 +80,13 @@ def cmd_migrate(settings: Settings) -> int:
 
 
 def cmd_dev(settings: Settings) -> int:
-    from services.exchange.devstack import run_dev
+    from services.exchange.cli.devstack import run_dev
 
     return run_dev(settings)
 
 
 def cmd_import(settings: Settings, args: argparse.Namespace) -> int:
-    from services.exchange.import_command import run_import
+    from services.exchange.cli.imports import run_import
 
     return run_import(
         settings,
@@ -136,7 +136,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "import":
         return cmd_import(settings, args)
     if args.command == "user":
-        from services.exchange.user_command import run_user_command
+        from services.exchange.cli.users import run_user_command
 
         return run_user_command(settings, args)
     _logging()

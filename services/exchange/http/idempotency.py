@@ -21,12 +21,12 @@ from sqlmodel import Session, col, select
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from services.exchange.auth import CALLER_KEY
-from services.exchange.db import session_scope
+from services.exchange.http.auth import CALLER_KEY
 from services.exchange.models import IdempotencyRecord
 from services.exchange.problems import MEDIA_TYPE
 from services.exchange.service.context import Context
 from services.exchange.service.keys import Caller
+from services.exchange.storage.db import session_scope
 
 HEADER = "idempotency-key"
 KEEP_FOR = timedelta(hours=48)

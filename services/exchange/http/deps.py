@@ -15,7 +15,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from services.exchange.auth import CALLER_KEY
+from services.exchange.http.auth import CALLER_KEY
 from services.exchange.problems import Problem
 from services.exchange.service.context import Context
 from services.exchange.service.keys import (

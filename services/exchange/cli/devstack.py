@@ -19,10 +19,10 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
-from services.exchange.db import make_engine
-from services.exchange.migrate import upgrade
 from services.exchange.service import users
 from services.exchange.settings import Settings
+from services.exchange.storage.db import make_engine
+from services.exchange.storage.migrate import upgrade
 
 _STOP_TIMEOUT = {"api": 10.0, "worker": 30.0, "temporal": 15.0}
 
@@ -164,7 +164,7 @@ def run_dev(settings: Settings) -> int:
             )
             children.append(("temporal", temporal))
             _wait_for(host, settings.temporal_port, temporal, "the Temporal dev server", 60)
-        cli = [sys.executable, "-m", "services.exchange.cli"]
+        cli = [sys.executable, "-m", "services.exchange.cli.main"]
         worker = subprocess.Popen([*cli, "worker"], env=env, start_new_session=True)
         children.append(("worker", worker))
         api = subprocess.Popen([*cli, "api"], env=env, start_new_session=True)
