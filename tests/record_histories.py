@@ -18,7 +18,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from tests.conftest import Stack, running_stack, temporal_cli
 from tests.support import lines, marc_file, register_partner, wait_for
-from workflows.shared import workflow_id
+from workflows.exchange.types import workflow_id
 
 HISTORIES = Path(__file__).parent / "histories"
 

@@ -10,7 +10,7 @@ from services.exchange.models import CatalogueRecord, ExchangeEvent, MarcBatch
 from services.exchange.service import imports, projection
 from tests.conftest import Stack
 from tests.support import lines, marc_file, register_partner
-from workflows.shared import ACCEPTED, LineQuantity, StepRecord
+from workflows.exchange.types import ACCEPTED, LineQuantity, StepRecord
 
 
 async def test_record_step_twice_writes_once(stack: Stack) -> None:

@@ -13,7 +13,7 @@ from pymarc import Field, Subfield
 
 from tests.conftest import Stack
 from tests.support import build_record, register_partner, wait_for
-from workflows.importing import ImportWorkflow, import_workflow_id
+from workflows.importing.workflow import ImportWorkflow, import_workflow_id
 
 
 def _record(n: int, title: str, isbns: tuple[str, ...] = (), sysno: str | None = None) -> bytes:

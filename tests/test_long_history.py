@@ -9,8 +9,8 @@ from temporalio.testing import WorkflowEnvironment
 from tests.conftest import Stack
 from tests.support import register_partner
 from tests.test_deadlines import server_day
-from workflows.exchange import CONTINUE_AS_NEW_AFTER_EVENTS
-from workflows.shared import workflow_id
+from workflows.exchange.types import workflow_id
+from workflows.exchange.workflow import CONTINUE_AS_NEW_AFTER_EVENTS
 
 LINES = 120
 

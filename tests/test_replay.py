@@ -16,7 +16,7 @@ import pytest
 from temporalio.client import WorkflowHistory
 from temporalio.worker import Replayer
 
-from workflows.exchange import LIFECYCLE_PATCH, ExchangeWorkflow
+from workflows.exchange.workflow import LIFECYCLE_PATCH, ExchangeWorkflow
 
 HISTORIES = sorted((Path(__file__).parent / "histories").glob("exchange_*.json"))
 BEFORE_LIFECYCLE = Path(__file__).parent / "histories" / "exchange_incoming_catalogued.json"

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from services.exchange.web.messages import CATALOGS
-from workflows import shared
+from workflows.exchange import types as shared
 
 TEMPLATES = Path(__file__).parents[1] / "services" / "exchange" / "web" / "templates"
 WEB = TEMPLATES.parent

@@ -1,46 +1,60 @@
-"""The worker process: runs exchange workflows and their activities until told to stop."""
+"""The worker process: runs every workflow type and its activities until told to stop."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 import signal
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy import Engine
 from temporalio.client import Client
 from temporalio.worker import Worker
 
 from services.exchange.settings import Settings
-from workflows.activities import ExchangeActivities
-from workflows.delivery import WebhookDeliveryWorkflow
-from workflows.exchange import ExchangeWorkflow
-from workflows.importing import ImportWorkflow
+from workflows.delivery.activities import DeliveryActivities
+from workflows.delivery.workflow import WebhookDeliveryWorkflow
+from workflows.exchange.activities import ExchangeActivities
+from workflows.exchange.workflow import ExchangeWorkflow
+from workflows.importing.activities import ImportActivities
+from workflows.importing.workflow import ImportWorkflow
 
 log = logging.getLogger(__name__)
 
+# Every workflow type a worker runs; a new workflow is added here and nowhere else.
+WORKFLOWS = (ExchangeWorkflow, WebhookDeliveryWorkflow, ImportWorkflow)
+
 GRACEFUL_SHUTDOWN = timedelta(seconds=20)
 _CORE_SETTLE_SECONDS = 0.5
+
+
+def activities(engine: Engine, settings: Settings) -> list[Callable[..., Any]]:
+    """Every activity, bound to one database, under the names the workflows schedule."""
+    exchange = ExchangeActivities(engine, settings)
+    importing = ImportActivities(engine)
+    delivery = DeliveryActivities(engine, settings)
+    return [
+        exchange.record_step,
+        exchange.revise_lines,
+        exchange.notify,
+        delivery.deliver_webhook,
+        importing.import_chunk,
+        importing.import_marc_batch,
+    ]
 
 
 def build_worker(
     client: Client, settings: Settings, engine: Engine, executor: ThreadPoolExecutor
 ) -> Worker:
     """The one place that lists what a worker runs, for the process and the tests alike."""
-    activities = ExchangeActivities(engine, settings)
     return Worker(
         client,
         task_queue=settings.task_queue,
-        workflows=[ExchangeWorkflow, WebhookDeliveryWorkflow, ImportWorkflow],
-        activities=[
-            activities.record_step,
-            activities.revise_lines,
-            activities.notify,
-            activities.deliver_webhook,
-            activities.import_chunk,
-            activities.import_marc_batch,
-        ],
+        workflows=list(WORKFLOWS),
+        activities=activities(engine, settings),
         activity_executor=executor,
         max_concurrent_activities=8,
         graceful_shutdown_timeout=GRACEFUL_SHUTDOWN,

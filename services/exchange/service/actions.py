@@ -9,8 +9,8 @@ from temporalio.service import RPCError
 
 from services.exchange.service.context import Context
 from services.exchange.service.keys import Caller
-from workflows.exchange import ExchangeWorkflow
-from workflows.shared import FINAL_STATES, ActionsQuery, AvailableActions, workflow_id
+from workflows.exchange.types import FINAL_STATES, ActionsQuery, AvailableActions, workflow_id
+from workflows.exchange.workflow import ExchangeWorkflow
 
 _QUERY_TIMEOUT = timedelta(seconds=5)
 

@@ -41,8 +41,8 @@ from services.exchange.service.access import aware, require_visible, visible
 from services.exchange.service.context import Context
 from services.exchange.service.keys import Caller
 from services.exchange.storage.db import session_scope
-from workflows.importing import ImportWorkflow, import_workflow_id
-from workflows.shared import ImportInput
+from workflows.importing.types import ImportInput
+from workflows.importing.workflow import ImportWorkflow, import_workflow_id
 
 _COPY_BLOCK = 1024 * 1024
 _XML_RECORD = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?record[\s>]")

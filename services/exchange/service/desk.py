@@ -26,7 +26,7 @@ from services.exchange.service import agreements, imports
 from services.exchange.service.access import aware
 from services.exchange.service.exchanges import INCOMING, OUTGOING, receipt_due, seen_direction
 from services.exchange.service.keys import Caller
-from workflows.shared import (
+from workflows.exchange.types import (
     ACCEPTED,
     CLAIM_OPEN,
     CLAIM_RESENT,

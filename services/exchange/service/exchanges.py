@@ -57,12 +57,13 @@ from services.exchange.service.context import Context
 from services.exchange.service.keys import Caller
 from services.exchange.settings import Settings
 from services.exchange.storage.db import session_scope
-from workflows.exchange import ExchangeWorkflow
-from workflows.shared import (
+from workflows.errors import (
     ERR_INSUFFICIENT_COPIES,
     ERR_INVALID_REQUEST,
     ERR_INVALID_TRANSITION,
     ERR_NOT_ALLOWED,
+)
+from workflows.exchange.types import (
     PROPOSED,
     Actor,
     AttachMarcInput,
@@ -82,6 +83,7 @@ from workflows.shared import (
     ShipmentInput,
     workflow_id,
 )
+from workflows.exchange.workflow import ExchangeWorkflow
 
 OUTGOING = "outgoing"
 INCOMING = "incoming"

@@ -33,7 +33,7 @@ from services.exchange.models import (
 from services.exchange.service import matching
 from services.exchange.storage import bulk
 from services.exchange.storage.db import session_scope
-from workflows.shared import ChunkProgress
+from workflows.importing.types import ChunkProgress
 
 RUNNING = "running"
 COMPLETED = "completed"

@@ -19,7 +19,7 @@ from sqlmodel import Session, col, select
 from services.exchange.models import Claim, Exchange, ExchangeEvent, ExchangeLine, Notice, Partner
 from services.exchange.service import fund, reports
 from services.exchange.storage.db import session_scope
-from workflows.shared import (
+from workflows.exchange.types import (
     CLAIM_SETTLED,
     ClaimState,
     LineOffer,

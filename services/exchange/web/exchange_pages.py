@@ -49,7 +49,7 @@ from services.exchange.web.pages import (
     render,
     staff_user,
 )
-from workflows.shared import STATES
+from workflows.exchange.types import STATES
 
 Format = Literal["marc21", "marcxml"]
 

@@ -26,7 +26,7 @@ from services.exchange.web.pages import (
     redirect,
     render,
 )
-from workflows.shared import STATES
+from workflows.exchange.types import STATES
 
 router = APIRouter(prefix="/partner", include_in_schema=False)
 OFFER_ROWS = 8

@@ -53,7 +53,7 @@ from services.exchange.web.pages import (
     redirect,
     render,
 )
-from workflows.shared import STATES
+from workflows.exchange.types import STATES
 
 router = APIRouter(include_in_schema=False)
 _DIGITS = re.compile(r"[0-9]{1,9}")

@@ -12,16 +12,11 @@ from datetime import timedelta
 from temporalio import workflow
 from temporalio.common import RetryPolicy
 
-from workflows.shared import (
-    ERR_INVALID_REQUEST,
-    ChunkInput,
-    ChunkProgress,
-    ImportBatchResult,
-    ImportInput,
-)
+from workflows.errors import ERR_INVALID_REQUEST
+from workflows.importing.types import ChunkInput, ChunkProgress, ImportBatchResult, ImportInput
 
 with workflow.unsafe.imports_passed_through():
-    from workflows.activities import ExchangeActivities
+    from workflows.importing.activities import ImportActivities
 
 CONTINUE_AS_NEW_AFTER_EVENTS = 2_000
 
@@ -47,7 +42,7 @@ class ImportWorkflow:
     async def run(self, inp: ImportInput) -> ImportBatchResult:
         while True:
             chunk: ChunkProgress = await workflow.execute_activity_method(
-                ExchangeActivities.import_chunk,
+                ImportActivities.import_chunk,
                 ChunkInput(
                     inp.batch_id,
                     self._progress.next_index,

@@ -11,10 +11,10 @@ from datetime import timedelta
 from temporalio import workflow
 from temporalio.common import RetryPolicy
 
-from workflows.shared import DeliveryInput, DeliveryResult
+from workflows.delivery.types import DeliveryInput, DeliveryResult
 
 with workflow.unsafe.imports_passed_through():
-    from workflows.activities import ExchangeActivities
+    from workflows.delivery.activities import DeliveryActivities
 
 # Partners on slow, flaky links get at least three days of attempts.
 DELIVERY_WINDOW = timedelta(days=4)
@@ -30,7 +30,7 @@ class WebhookDeliveryWorkflow:
     @workflow.run
     async def run(self, inp: DeliveryInput) -> DeliveryResult:
         result: DeliveryResult = await workflow.execute_activity_method(
-            ExchangeActivities.deliver_webhook,
+            DeliveryActivities.deliver_webhook,
             inp,
             start_to_close_timeout=timedelta(seconds=30),
             schedule_to_close_timeout=DELIVERY_WINDOW,

@@ -20,9 +20,15 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ApplicationError
 from temporalio.workflow import ParentClosePolicy
 
-from workflows.delivery import WebhookDeliveryWorkflow, delivery_workflow_id
-from workflows.importing import ImportWorkflow, import_workflow_id
-from workflows.shared import (
+from workflows.delivery.types import DeliveryInput
+from workflows.delivery.workflow import WebhookDeliveryWorkflow, delivery_workflow_id
+from workflows.errors import (
+    ERR_INSUFFICIENT_COPIES,
+    ERR_INVALID_REQUEST,
+    ERR_INVALID_TRANSITION,
+    ERR_NOT_ALLOWED,
+)
+from workflows.exchange.types import (
     ACCEPTED,
     CANCELLED,
     CATALOGUED,
@@ -36,10 +42,6 @@ from workflows.shared import (
     CLAIM_WRITTEN_OFF,
     COMPLETED,
     DECLINED,
-    ERR_INSUFFICIENT_COPIES,
-    ERR_INVALID_REQUEST,
-    ERR_INVALID_TRANSITION,
-    ERR_NOT_ALLOWED,
     EXPIRED,
     FINAL_STATES,
     LOST,
@@ -56,14 +58,10 @@ from workflows.shared import (
     ClaimState,
     Deadlines,
     DecisionInput,
-    DeliveryInput,
     ExchangeInput,
     ExchangeOutcome,
     ExchangeSnapshot,
     ExchangeStatus,
-    ImportBatchInput,
-    ImportBatchResult,
-    ImportInput,
     LineOffer,
     LineQuantity,
     LineSpec,
@@ -79,9 +77,12 @@ from workflows.shared import (
     ShipmentInput,
     StepRecord,
 )
+from workflows.importing.types import ImportBatchInput, ImportBatchResult, ImportInput
+from workflows.importing.workflow import ImportWorkflow, import_workflow_id
 
 with workflow.unsafe.imports_passed_through():
-    from workflows.activities import ExchangeActivities
+    from workflows.exchange.activities import ExchangeActivities
+    from workflows.importing.activities import ImportActivities
 
 LIFECYCLE_PATCH = "lifecycle-deadlines-claims"
 WEBHOOK_PATCH = "webhook-delivery"
@@ -678,7 +679,7 @@ class ExchangeWorkflow:
             )
         else:
             result = await workflow.execute_activity_method(
-                ExchangeActivities.import_marc_batch,
+                ImportActivities.import_marc_batch,
                 ImportBatchInput(batch_id=batch_id),
                 start_to_close_timeout=timedelta(hours=2),
                 heartbeat_timeout=timedelta(minutes=2),

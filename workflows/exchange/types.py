@@ -1,4 +1,4 @@
-"""Dataclasses that cross the workflow boundary: one in and one out for every call.
+"""States and dataclasses of the exchange workflow: one in and one out for every call.
 
 Dates and times travel as ISO 8601 strings so that any SDK's default converter reads them.
 Only the standard library is imported here, because workflow code imports this module.
@@ -45,13 +45,6 @@ CLAIM_RESENT = "resent"
 CLAIM_WRITTEN_OFF = "written_off"
 CLAIM_RESOLVED = "resolved"
 CLAIM_SETTLED = frozenset({CLAIM_WRITTEN_OFF, CLAIM_RESOLVED})
-
-# ApplicationError types the API turns into problem responses.
-ERR_INVALID_TRANSITION = "InvalidTransition"
-ERR_NOT_ALLOWED = "NotAllowed"
-ERR_INVALID_REQUEST = "InvalidRequest"
-ERR_NOT_FOUND = "NotFound"
-ERR_INSUFFICIENT_COPIES = "InsufficientCopies"
 
 
 def workflow_id(exchange_id: str) -> str:
@@ -168,48 +161,6 @@ class AttachMarcInput:
 
 
 @dataclass
-class ImportInput:
-    """An import workflow's input; a continued run starts at a later record."""
-
-    batch_id: str
-    start_index: int = 1
-    start_offset: int = 0
-    chunk_size: int = 1000
-    heartbeat_seconds: float = 60.0
-
-
-@dataclass
-class ChunkInput:
-    batch_id: str
-    start_index: int
-    start_offset: int
-    size: int
-
-
-@dataclass
-class ChunkProgress:
-    """Progress after a chunk: where the next one starts, and whether the file is done."""
-
-    next_index: int
-    next_offset: int
-    done: bool
-    processed: int
-    imported: int
-    rejected: int
-    error: str | None = None
-
-    def result(self, batch_id: str) -> ImportBatchResult:
-        return ImportBatchResult(
-            batch_id=batch_id,
-            state="failed" if self.error else "completed",
-            total=self.processed,
-            imported=self.imported,
-            rejected=self.rejected,
-            error=self.error,
-        )
-
-
-@dataclass
 class LineSpec:
     title: str
     quantity: int
@@ -288,19 +239,6 @@ class NoticeRecorded:
 
 
 @dataclass
-class DeliveryInput:
-    exchange_id: str
-    seq: int
-    retry_seconds: float = 30.0
-
-
-@dataclass
-class DeliveryResult:
-    attempts: int
-    already_delivered: bool
-
-
-@dataclass
 class ExchangeStatus:
     exchange_id: str
     state: str
@@ -339,21 +277,6 @@ class StepRecord:
 class StepRecorded:
     seq: int
     written: bool
-
-
-@dataclass
-class ImportBatchInput:
-    batch_id: str
-
-
-@dataclass
-class ImportBatchResult:
-    batch_id: str
-    state: str
-    total: int
-    imported: int
-    rejected: int
-    error: str | None = None
 
 
 @dataclass

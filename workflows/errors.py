@@ -1,0 +1,10 @@
+"""ApplicationError types the workflows raise and the API turns into problem responses.
+
+Only the standard library is imported here, because workflow code imports this module.
+"""
+
+ERR_INVALID_TRANSITION = "InvalidTransition"
+ERR_NOT_ALLOWED = "NotAllowed"
+ERR_INVALID_REQUEST = "InvalidRequest"
+ERR_NOT_FOUND = "NotFound"
+ERR_INSUFFICIENT_COPIES = "InsufficientCopies"

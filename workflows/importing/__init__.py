@@ -1,0 +1,1 @@
+"""The import workflow: one MARC batch read, checked and stored in chunks."""
