@@ -5,8 +5,9 @@ Each kind of error has a stable ``type`` URI (``/problems/<kind>``) that clients
 
 from __future__ import annotations
 
+import json
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from http import HTTPStatus
 from typing import Any
 
@@ -15,6 +16,7 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import Send
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +43,34 @@ class Problem(Exception):
         self.title = title or HTTPStatus(status).phrase
         self.headers = headers
         self.extra = extra
+
+
+async def send_problem(
+    send: Send,
+    status: int,
+    kind: str,
+    detail: str,
+    path: str,
+    *,
+    title: str | None = None,
+    headers: Sequence[tuple[bytes, bytes]] = (),
+) -> None:
+    """Answer from ASGI middleware, before any route runs, in the same shape as the routes."""
+    body = {
+        "type": f"/problems/{kind}",
+        "title": title or HTTPStatus(status).phrase,
+        "status": status,
+        "detail": detail,
+        "instance": path,
+    }
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [(b"content-type", MEDIA_TYPE.encode()), *headers],
+        }
+    )
+    await send({"type": "http.response.body", "body": json.dumps(body).encode()})
 
 
 def not_found(what: str) -> Problem:

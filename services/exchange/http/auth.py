@@ -12,12 +12,11 @@ the event loop; only a new or stale key costs a database lookup in a thread (see
 from __future__ import annotations
 
 import asyncio
-import json
 
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from services.exchange.problems import MEDIA_TYPE
+from services.exchange.problems import send_problem
 from services.exchange.service.context import Context
 from services.exchange.service.keys import (
     Caller,
@@ -73,30 +72,14 @@ class AuthMiddleware:
                 else "the API key is unknown, expired or revoked"
             )
             challenge = "Bearer" if token is None else 'Bearer error="invalid_token"'
-            await _unauthorized(send, detail, challenge, scope["path"])
+            await send_problem(
+                send,
+                401,
+                "unauthorized",
+                detail,
+                scope["path"],
+                headers=[(b"www-authenticate", challenge.encode())],
+            )
             return
         scope.setdefault("state", {})[CALLER_KEY] = caller
         await self.app(scope, receive, send)
-
-
-async def _unauthorized(send: Send, detail: str, challenge: str, path: str) -> None:
-    body = json.dumps(
-        {
-            "type": "/problems/unauthorized",
-            "title": "Unauthorized",
-            "status": 401,
-            "detail": detail,
-            "instance": path,
-        }
-    ).encode()
-    await send(
-        {
-            "type": "http.response.start",
-            "status": 401,
-            "headers": [
-                (b"content-type", MEDIA_TYPE.encode()),
-                (b"www-authenticate", challenge.encode()),
-            ],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import json
 import tempfile
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -23,7 +22,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from services.exchange.http.auth import CALLER_KEY
 from services.exchange.models import IdempotencyRecord
-from services.exchange.problems import MEDIA_TYPE
+from services.exchange.problems import send_problem
 from services.exchange.service.context import Context
 from services.exchange.service.keys import Caller
 from services.exchange.storage.db import session_scope
@@ -110,26 +109,6 @@ def _load(engine: Engine, principal: str, key: str) -> IdempotencyRecord | None:
         ).first()
 
 
-async def _problem(send: Send, status: int, kind: str, title: str, detail: str, path: str) -> None:
-    body = json.dumps(
-        {
-            "type": f"/problems/{kind}",
-            "title": title,
-            "status": status,
-            "detail": detail,
-            "instance": path,
-        }
-    ).encode()
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [(b"content-type", MEDIA_TYPE.encode())],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})
-
-
 async def _replay(send: Send, row: IdempotencyRecord) -> None:
     headers = [(b"idempotent-replayed", b"true")]
     if row.content_type:
@@ -153,13 +132,13 @@ class IdempotencyMiddleware:
             return
         path = scope["path"]
         if not 1 <= len(key) <= 255:
-            await _problem(
+            await send_problem(
                 send,
                 422,
                 "invalid-idempotency-key",
-                "Invalid Idempotency-Key",
                 "Idempotency-Key must be 1 to 255 characters",
                 path,
+                title="Invalid Idempotency-Key",
             )
             return
         ctx: Context = scope["app"].state.context
@@ -194,24 +173,24 @@ class IdempotencyMiddleware:
             )
         if state == "mismatch":
             spool.close()
-            await _problem(
+            await send_problem(
                 send,
                 422,
                 "idempotency-key-reused",
-                "Idempotency-Key reused",
                 "this Idempotency-Key was used with a different request",
                 path,
+                title="Idempotency-Key reused",
             )
             return
         if state == "running":
             spool.close()
-            await _problem(
+            await send_problem(
                 send,
                 409,
                 "idempotency-in-progress",
-                "Request in progress",
                 "the first request with this Idempotency-Key is still running",
                 path,
+                title="Request in progress",
             )
             return
         if state == "done":

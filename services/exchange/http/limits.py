@@ -8,12 +8,10 @@ is counted as it streams, and the app sees a disconnect once it passes the limit
 
 from __future__ import annotations
 
-import json
-
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from services.exchange.problems import MEDIA_TYPE
+from services.exchange.problems import send_problem
 from services.exchange.service.context import Context
 
 
@@ -61,20 +59,5 @@ class BodyLimitMiddleware:
 
 
 async def _too_large(send: Send, limit: int, path: str) -> None:
-    body = json.dumps(
-        {
-            "type": "/problems/payload-too-large",
-            "title": "Payload Too Large",
-            "status": 413,
-            "detail": f"the request body is larger than {limit} bytes",
-            "instance": path,
-        }
-    ).encode()
-    await send(
-        {
-            "type": "http.response.start",
-            "status": 413,
-            "headers": [(b"content-type", MEDIA_TYPE.encode())],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})
+    detail = f"the request body is larger than {limit} bytes"
+    await send_problem(send, 413, "payload-too-large", detail, path, title="Payload Too Large")
