@@ -6,16 +6,14 @@ for listing and search; the workflow stays the authority on what may happen next
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, Column, DateTime, Index, LargeBinary, Numeric, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, LargeBinary, Numeric, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
+from services.exchange.storage.utc import utc_field
 
 
 class Partner(SQLModel, table=True):
@@ -27,9 +25,7 @@ class Partner(SQLModel, table=True):
     marc_format: str = Field(max_length=16)
     webhook_url: str | None = Field(default=None, max_length=2000)
     webhook_secret: str | None = Field(default=None, max_length=100)
-    created_at: datetime = Field(
-        default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
-    )
+    created_at: datetime = utc_field(now=True)
 
 
 class ApiKey(SQLModel, table=True):
@@ -40,15 +36,9 @@ class ApiKey(SQLModel, table=True):
     partner_id: int | None = Field(default=None, foreign_key="partner.id", index=True)
     role: str = Field(max_length=32)
     label: str | None = Field(default=None, max_length=200)
-    created_at: datetime = Field(
-        default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
-    )
-    expires_at: datetime | None = Field(
-        default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
-    )
-    revoked_at: datetime | None = Field(
-        default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
-    )
+    created_at: datetime = utc_field(now=True)
+    expires_at: datetime | None = utc_field(nullable=True)
+    revoked_at: datetime | None = utc_field(nullable=True)
 
 
 class Exchange(SQLModel, table=True):
@@ -67,12 +57,8 @@ class Exchange(SQLModel, table=True):
     completed_on: date | None = None
     receipt_days: int | None = None
     created_by: str = Field(max_length=64)
-    created_at: datetime = Field(
-        default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
-    )
-    updated_at: datetime = Field(
-        default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
-    )
+    created_at: datetime = utc_field(now=True)
+    updated_at: datetime = utc_field(now=True)
 
 
 class ExchangeLine(SQLModel, table=True):
@@ -106,7 +92,7 @@ class ExchangeEvent(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     exchange_id: str = Field(foreign_key="exchange.id", index=True)
     seq: int
-    at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    at: datetime = utc_field()
     actor: str = Field(max_length=64)
     step: str = Field(max_length=32)
     state: str = Field(max_length=16)
@@ -137,12 +123,8 @@ class MarcBatch(SQLModel, table=True):
     imported: int = 0
     rejected: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON))
     error: str | None = None
-    created_at: datetime = Field(
-        default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
-    )
-    finished_at: datetime | None = Field(
-        default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
-    )
+    created_at: datetime = utc_field(now=True)
+    finished_at: datetime | None = utc_field(nullable=True)
 
 
 class CatalogueRecord(SQLModel, table=True):
@@ -161,9 +143,7 @@ class CatalogueRecord(SQLModel, table=True):
     year: str | None = Field(default=None, max_length=8)
     holdings: int = 1
     marc: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
-    created_at: datetime = Field(
-        default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
-    )
+    created_at: datetime = utc_field(now=True)
 
 
 class Agreement(SQLModel, table=True):
@@ -178,9 +158,7 @@ class Agreement(SQLModel, table=True):
     response_days: int
     receipt_days: int
     yearly_quota: int | None = None
-    created_at: datetime = Field(
-        default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
-    )
+    created_at: datetime = utc_field(now=True)
 
 
 class FundItem(SQLModel, table=True):
@@ -205,12 +183,8 @@ class FundItem(SQLModel, table=True):
     copies_retained: int = 0
     copies_reserved: int = 0
     copies_shipped: int = 0
-    created_at: datetime = Field(
-        default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
-    )
-    updated_at: datetime = Field(
-        default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
-    )
+    created_at: datetime = utc_field(now=True)
+    updated_at: datetime = utc_field(now=True)
 
 
 class Reservation(SQLModel, table=True):
@@ -237,10 +211,8 @@ class Claim(SQLModel, table=True):
     copies: int = 0
     state: str = Field(max_length=16)  # open, resent, written_off, resolved
     note: str | None = None
-    raised_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
-    settled_at: datetime | None = Field(
-        default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
-    )
+    raised_at: datetime = utc_field()
+    settled_at: datetime | None = utc_field(nullable=True)
 
 
 class Notice(SQLModel, table=True):
@@ -254,7 +226,7 @@ class Notice(SQLModel, table=True):
     party: str = Field(max_length=32)
     event: str = Field(max_length=32)
     note: str | None = None
-    created_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    created_at: datetime = utc_field()
 
 
 class LedgerEntry(SQLModel, table=True):
@@ -272,9 +244,7 @@ class LedgerEntry(SQLModel, table=True):
     copies: int
     currency: str = Field(default="", max_length=3)
     value: Decimal | None = Field(default=None, sa_column=Column(Numeric(14, 2), nullable=True))
-    created_at: datetime = Field(
-        default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
-    )
+    created_at: datetime = utc_field(now=True)
 
 
 class IdempotencyRecord(SQLModel, table=True):
@@ -290,10 +260,7 @@ class IdempotencyRecord(SQLModel, table=True):
     status_code: int | None = None
     content_type: str | None = Field(default=None, max_length=100)
     body: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
-    created_at: datetime = Field(
-        default_factory=utcnow,
-        sa_column=Column(DateTime(timezone=True), nullable=False, index=True),
-    )
+    created_at: datetime = utc_field(now=True, index=True)
 
 
 class WebhookDelivery(SQLModel, table=True):
@@ -310,7 +277,7 @@ class WebhookDelivery(SQLModel, table=True):
     error: str | None = None
     succeeded: bool = False
     duration_ms: int = 0
-    at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    at: datetime = utc_field()
 
 
 class RecordKey(SQLModel, table=True):
@@ -365,12 +332,8 @@ class WebUser(SQLModel, table=True):
     role: str = Field(max_length=32)
     partner_id: int | None = Field(default=None, foreign_key="partner.id", index=True)
     display_name: str | None = Field(default=None, max_length=200)
-    created_at: datetime = Field(
-        default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
-    )
-    disabled_at: datetime | None = Field(
-        default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
-    )
+    created_at: datetime = utc_field(now=True)
+    disabled_at: datetime | None = utc_field(nullable=True)
 
 
 class WebSession(SQLModel, table=True):
@@ -381,7 +344,5 @@ class WebSession(SQLModel, table=True):
     id: str = Field(primary_key=True, max_length=64)
     user_id: int = Field(foreign_key="web_user.id", index=True)
     csrf_token: str = Field(max_length=64)
-    created_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
-    expires_at: datetime = Field(
-        sa_column=Column(DateTime(timezone=True), nullable=False, index=True)
-    )
+    created_at: datetime = utc_field()
+    expires_at: datetime = utc_field(index=True)

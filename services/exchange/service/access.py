@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from sqlalchemy import Engine
 from sqlalchemy import select as core_select
 from sqlmodel import Session, col, select
@@ -36,11 +34,6 @@ def require_visible(engine: Engine, caller: Caller, exchange_id: str) -> None:
         ).first()
     if found is None or not sees(caller, found[0]):
         raise not_found(f"exchange {exchange_id}")
-
-
-def aware(value: datetime) -> datetime:
-    """SQLite hands back naive datetimes; everything stored is UTC."""
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def visible_partner(session: Session, caller: Caller, code: str) -> Partner:

@@ -37,7 +37,7 @@ from services.exchange.schemas import (
     RejectedOut,
 )
 from services.exchange.service import exchanges, imports
-from services.exchange.service.access import aware, require_visible, visible
+from services.exchange.service.access import require_visible, visible
 from services.exchange.service.context import Context
 from services.exchange.service.keys import Caller
 from services.exchange.storage.db import session_scope
@@ -208,8 +208,8 @@ def _visible_batch(session: Session, caller: Caller, batch_id: str) -> MarcBatch
 
 
 def _progress(batch: MarcBatch) -> BatchProgress:
-    end = aware(batch.finished_at) if batch.finished_at else datetime.now(UTC)
-    seconds = max((end - aware(batch.created_at)).total_seconds(), 1e-3)
+    end = batch.finished_at if batch.finished_at else datetime.now(UTC)
+    seconds = max((end - batch.created_at).total_seconds(), 1e-3)
     rate = batch.processed / seconds if batch.processed else None
     eta = None
     if rate and batch.state == imports.RUNNING and batch.expected_total:
@@ -261,8 +261,8 @@ def batch_view(engine: Engine, caller: Caller, batch_id: str) -> BatchOut:
                 "imported": batch.imported,
                 "rejected": [RejectedOut.model_validate(r) for r in batch.rejected or []],
                 "error": batch.error,
-                "created_at": aware(batch.created_at),
-                "finished_at": aware(batch.finished_at) if batch.finished_at else None,
+                "created_at": batch.created_at,
+                "finished_at": batch.finished_at,
                 "counts": BatchCounts(
                     created=batch.created,
                     merged=batch.merged,

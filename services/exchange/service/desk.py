@@ -23,7 +23,6 @@ from services.exchange.models import (
     Partner,
 )
 from services.exchange.service import agreements, imports
-from services.exchange.service.access import aware
 from services.exchange.service.exchanges import INCOMING, OUTGOING, receipt_due, seen_direction
 from services.exchange.service.keys import Caller
 from workflows.exchange.types import (
@@ -124,8 +123,8 @@ def _rows(session: Session, query: Select[Any], caller: Caller) -> list[Row]:
                 direction=seen_direction(caller, exchange.direction),
                 state=exchange.state,
                 respond_by=exchange.respond_by,
-                created_at=aware(exchange.created_at),
-                updated_at=aware(exchange.updated_at),
+                created_at=exchange.created_at,
+                updated_at=exchange.updated_at,
                 title=title,
                 lines=lines or 0,
                 copies=copies or 0,
@@ -301,7 +300,7 @@ def _batches(session: Session, query: Any, only_with_rejects: bool = False) -> l
                 imported=batch.imported,
                 rejected=rejected,
                 multi_matches=batch.multi_matches,
-                created_at=aware(batch.created_at),
+                created_at=batch.created_at,
             )
         )
     return out

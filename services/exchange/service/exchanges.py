@@ -52,7 +52,7 @@ from services.exchange.schemas import (
     ShipmentOut,
 )
 from services.exchange.service import agreements, fund, partners, read_cache
-from services.exchange.service.access import aware, require_visible, sees
+from services.exchange.service.access import require_visible, sees
 from services.exchange.service.context import Context
 from services.exchange.service.keys import Caller
 from services.exchange.settings import Settings
@@ -212,8 +212,8 @@ def _summary_fields(caller: Caller, home: str, row: Sequence[Any]) -> dict[str, 
         "recipient": code if outgoing else home,
         "partner": code,
         "respond_by": respond_by,
-        "created_at": aware(created_at),
-        "updated_at": aware(updated_at),
+        "created_at": created_at,
+        "updated_at": updated_at,
     }
 
 
@@ -243,12 +243,12 @@ def view(engine: Engine, home: str, caller: Caller, exchange_id: str) -> Exchang
             "claims": [
                 {
                     **claim._asdict(),
-                    "raised_at": aware(claim.raised_at),
-                    "settled_at": aware(claim.settled_at) if claim.settled_at else None,
+                    "raised_at": claim.raised_at,
+                    "settled_at": claim.settled_at,
                 }
                 for claim in claims
             ],
-            "history": [{**event._asdict(), "at": aware(event.at)} for event in events],
+            "history": [{**event._asdict(), "at": event.at} for event in events],
             "marc_batches": list(batches),
         }
     )

@@ -96,10 +96,6 @@ def new_key(
     return row, token
 
 
-def _aware(value: datetime) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
-
-
 STAMP_FILE = "keys-changed"
 _MAX_CACHED = 10_000
 
@@ -146,7 +142,7 @@ class KeyCache:
     ) -> None:
         lifetime = self.ttl
         if expires_at is not None:
-            lifetime = min(lifetime, (_aware(expires_at) - datetime.now(UTC)).total_seconds())
+            lifetime = min(lifetime, (expires_at - datetime.now(UTC)).total_seconds())
         if lifetime <= 0:
             return
         with self._lock:
@@ -250,7 +246,7 @@ def authenticate(
     key_id, secret_hash, role, partner_id, expires_at, revoked_at, code = found
     if revoked_at is not None:
         return None
-    if expires_at is not None and _aware(expires_at) <= datetime.now(UTC):
+    if expires_at is not None and expires_at <= datetime.now(UTC):
         return None
     if not hmac.compare_digest(secret_hash, digest):
         return None
@@ -271,9 +267,9 @@ def _out(row: ApiKey, partner: str | None) -> KeyOut:
         role=row.role,  # type: ignore[arg-type]
         partner=partner,
         label=row.label,
-        created_at=_aware(row.created_at),
-        expires_at=_aware(row.expires_at) if row.expires_at else None,
-        revoked_at=_aware(row.revoked_at) if row.revoked_at else None,
+        created_at=row.created_at,
+        expires_at=row.expires_at,
+        revoked_at=row.revoked_at,
     )
 
 
@@ -329,7 +325,7 @@ def rotate_partner_key(
                 col(ApiKey.partner_id) == partner.id, col(ApiKey.revoked_at).is_(None)
             )
         ):
-            if row.expires_at is None or _aware(row.expires_at) > ends:
+            if row.expires_at is None or row.expires_at > ends:
                 row.expires_at = ends
                 session.add(row)
         row, token = new_key(session, PARTNER_ROLE, partner.id, label)

@@ -22,7 +22,7 @@ from services.exchange.schemas import (
     WebhookSecret,
 )
 from services.exchange.service import keys, webhooks
-from services.exchange.service.access import aware, visible_partner
+from services.exchange.service.access import visible_partner
 from services.exchange.service.keys import PARTNER_ROLE, Caller, new_key
 from services.exchange.settings import Settings
 from services.exchange.storage.db import session_scope
@@ -30,7 +30,7 @@ from services.exchange.storage.db import session_scope
 
 def _out(p: Partner) -> PartnerOut:
     out = PartnerOut.model_validate(p, from_attributes=True)
-    return out.model_copy(update={"created_at": aware(p.created_at)})
+    return out.model_copy(update={"created_at": p.created_at})
 
 
 def create(engine: Engine, settings: Settings, body: PartnerIn) -> PartnerCreated:

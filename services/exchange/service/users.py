@@ -23,7 +23,6 @@ from sqlalchemy import Engine, delete
 from sqlmodel import Session, col, select
 
 from services.exchange.models import Partner, WebSession, WebUser
-from services.exchange.service.access import aware
 from services.exchange.service.keys import ACQUISITIONS, ADMIN, CATALOGUER, PARTNER_ROLE, Caller
 from services.exchange.storage.db import session_scope
 
@@ -138,7 +137,7 @@ def session_for(engine: Engine, token: str, home_code: str) -> SignedIn | None:
     if found is None:
         return None
     row, user, partner = found
-    if aware(row.expires_at) <= datetime.now(UTC) or user.disabled_at is not None:
+    if row.expires_at <= datetime.now(UTC) or user.disabled_at is not None:
         return None
     assert user.id is not None
     # History shows who acted; an id, not the login name, which partners would also see.

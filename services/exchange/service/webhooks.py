@@ -25,7 +25,7 @@ from sqlmodel import Session, col, select
 from services.exchange.models import Exchange, Notice, Partner, WebhookDelivery
 from services.exchange.problems import Problem
 from services.exchange.schemas import DeliveryOut, Page
-from services.exchange.service.access import aware, visible_partner
+from services.exchange.service.access import visible_partner
 from services.exchange.service.keys import Caller
 from services.exchange.storage.db import session_scope
 
@@ -128,7 +128,7 @@ def deliver(
             "exchange_id": exchange_id,
             "state": exchange.state if exchange else None,
             "note": notice.note,
-            "occurred_at": aware(notice.created_at).isoformat(),
+            "occurred_at": notice.created_at.isoformat(),
             "links": {"exchange": f"{base_url}/api/v1/exchanges/{exchange_id}"},
         },
         separators=(",", ":"),
@@ -201,7 +201,7 @@ def list_deliveries(
                 error=d.error,
                 succeeded=d.succeeded,
                 duration_ms=d.duration_ms,
-                at=aware(d.at),
+                at=d.at,
             )
             for d, n in rows
         ]
