@@ -57,6 +57,35 @@ def _is_loopback_host(host: str) -> bool:
     return host in ("localhost", "127.0.0.1", "::1")
 
 
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")
+_NAT64_LOCAL = ipaddress.ip_network("64:ff9b:1::/48")  # RFC 8215: local use, never public
+_IPV4_COMPATIBLE = ipaddress.ip_network("::/96")  # deprecated ::a.b.c.d
+
+
+def _embedded_ipv4(address: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    """The IPv4 address an IPv6 address carries and a router may reach (NAT64, 6to4, ...)."""
+    if address.ipv4_mapped is not None:
+        return address.ipv4_mapped
+    if address.sixtofour is not None:
+        return address.sixtofour
+    if address.teredo is not None:
+        return address.teredo[1]
+    if address in _NAT64 or address in _IPV4_COMPATIBLE:
+        return ipaddress.IPv4Address(int(address) & 0xFFFF_FFFF)
+    return None
+
+
+def _is_public(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    if not address.is_global:
+        return False
+    if isinstance(address, ipaddress.IPv6Address):
+        if address in _NAT64_LOCAL:
+            return False
+        inner = _embedded_ipv4(address)
+        return inner is None or inner.is_global
+    return True
+
+
 def check_url(url: str, allow_insecure: bool) -> None:
     """Refuse URLs a webhook must never reach; raise UnsafeWebhookUrl saying why."""
     parts = urlsplit(url)
@@ -74,9 +103,10 @@ def check_url(url: str, allow_insecure: bool) -> None:
         raise UnsafeWebhookUrl(f"the host {host} does not resolve: {exc}") from None
     for info in infos:
         address = ipaddress.ip_address(info[4][0])
-        if not address.is_global:
+        if not _is_public(address):
             raise UnsafeWebhookUrl(
-                f"{host} resolves to {address}, a loopback, link-local, private or reserved address"
+                f"{host} resolves to {address}, a loopback, link-local, private or reserved "
+                "address (or an IPv6 address that carries one)"
             )
 
 
