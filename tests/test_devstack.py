@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import socket
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 import httpx
@@ -122,6 +124,83 @@ def test_dev_stack_starts_stops_and_keeps_exchanges(tmp_path: Path) -> None:
             line = exchange["lines"][0]["id"]
             r = http.post(
                 f"{url}/decision", json={"accept": [{"line_id": line, "quantity": 1}]}, headers=key
+            )
+            assert r.status_code == 200, r.text
+            assert r.json()["state"] == "accepted"
+    finally:
+        assert stack.interrupt() == 0, "".join(stack.output)
+    assert all(_closed(p) for p in (ports["api"], ports["temporal"]))
+
+
+def _pids(output: str) -> dict[str, int]:
+    line = next(x for x in output.splitlines() if x.strip().startswith("Processes"))
+    return {name: int(pid) for name, pid in re.findall(r"(\w+) pid (\d+)", line.split(None, 1)[1])}
+
+
+def _wait_output(stack: DevStack, text: str, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while text not in "".join(stack.output):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"no {text!r} in:\n" + "".join(stack.output))
+        time.sleep(0.2)
+
+
+def _wait_healthy(http: httpx.Client, output: str, timeout: float = 60) -> None:
+    """Until the API answers /health with Temporal reachable again."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            r = http.get("/health")
+            if r.status_code == 200 and r.json()["status"] == "ok":
+                return
+        except httpx.TransportError:
+            pass
+        if time.monotonic() > deadline:
+            raise AssertionError("the API did not become healthy:\n" + output)
+        time.sleep(0.5)
+
+
+def test_a_worker_or_temporal_that_dies_is_started_again(tmp_path: Path) -> None:
+    ports = {"api": free_port(), "temporal": free_port(), "ui": free_port()}
+    stack = DevStack(tmp_path, ports)
+    try:
+        pids = _pids("".join(stack.output))
+        assert set(pids) == {"temporal", "worker", "api"}
+        os.kill(pids["worker"], signal.SIGKILL)
+        _wait_output(stack, "worker exited with code -9; starting it again in 1s")
+        _wait_output(stack, "worker started again (pid")
+        os.kill(pids["temporal"], signal.SIGKILL)
+        _wait_output(stack, "temporal exited with code -9; starting it again in 1s")
+        _wait_output(stack, "temporal started again (pid")
+        assert stack.proc.poll() is None, "the launcher keeps running"
+
+        token = (tmp_path / "admin-token").read_text().strip()
+        staff = {"Authorization": f"Bearer {token}"}
+        body = {"code": "RSL", "name": "Russian State Library", "country": "RU"}
+        with httpx.Client(base_url=f"http://127.0.0.1:{ports['api']}", timeout=30) as http:
+            r = http.post(
+                "/api/v1/partners", json={**body, "marc_format": "rusmarc"}, headers=staff
+            )
+            assert r.status_code == 201, r.text
+            key = {"Authorization": f"Bearer {r.json()['api_key']}"}
+            r = http.post("/api/v1/partners/RSL/agreements", json=AGREEMENT, headers=staff)
+            assert r.status_code == 201, r.text
+            # The restarted Temporal and worker take the next exchange to its next step.
+            deadline = time.monotonic() + 60
+            while True:
+                r = http.post(
+                    "/api/v1/exchanges", json={"partner": "RSL", "lines": lines(1)}, headers=staff
+                )
+                if r.status_code == 201 or time.monotonic() > deadline:
+                    break
+                time.sleep(1)
+            assert r.status_code == 201, r.text
+            exchange = r.json()
+            line = exchange["lines"][0]["id"]
+            r = http.post(
+                f"/api/v1/exchanges/{exchange['id']}/decision",
+                json={"accept": [{"line_id": line, "quantity": 1}]},
+                headers=key,
             )
             assert r.status_code == 200, r.text
             assert r.json()["state"] == "accepted"

@@ -84,6 +84,17 @@ async def test_a_proposal_from_the_fund_to_the_import_report(
     staff_context = await browser.new_context(viewport={"width": 1280, "height": 900})
     portal_context = await browser.new_context(viewport={"width": 1280, "height": 900})
     staff, portal = await staff_context.new_page(), await portal_context.new_page()
+    refused: list[str] = []  # what the Content-Security-Policy blocked
+    elsewhere: list[str] = []  # requests to any host but ours
+    for page in (staff, portal):
+        page.on(
+            "console",
+            lambda m: refused.append(m.text) if "Content Security Policy" in m.text else None,
+        )
+        page.on(
+            "request",
+            lambda r: None if r.url.startswith((base, "data:")) else elsewhere.append(r.url),
+        )
     try:
         # Staff: sign in and propose two fund items to the partner.
         await _sign_in(staff, base, "/signin", *librarian)
@@ -172,6 +183,8 @@ async def test_a_proposal_from_the_fund_to_the_import_report(
         await staff.goto(f"{base}{exchange_path}")
         assert await staff.evaluate(_OVERFLOW) <= 0
         await _check(staff, "exchange-phone")
+        assert refused == [], refused
+        assert elsewhere == [], elsewhere
     finally:
         await staff_context.close()
         await portal_context.close()

@@ -18,6 +18,7 @@ from services.exchange.http.auth import AuthMiddleware
 from services.exchange.http.idempotency import IdempotencyMiddleware
 from services.exchange.http.limits import BodyLimitMiddleware
 from services.exchange.http.request_log import RequestLogMiddleware
+from services.exchange.http.security_headers import SecurityHeadersMiddleware
 from services.exchange.problems import Problem
 from services.exchange.schemas import Health
 from services.exchange.service.context import Context
@@ -71,10 +72,12 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
     problems.install(app)
     app.include_router(router)
     web.install(app)
-    # Added last runs first: logging, size limit, authentication, idempotency, then routes.
+    # Added last runs first: logging, security headers, size limit, authentication,
+    # idempotency, then routes.
     app.add_middleware(IdempotencyMiddleware)
     app.add_middleware(AuthMiddleware)
     app.add_middleware(BodyLimitMiddleware)
+    app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(RequestLogMiddleware)
 
     @app.get("/health", tags=["health"])

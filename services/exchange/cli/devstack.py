@@ -3,6 +3,9 @@
 Starts the Temporal dev server (state in a file under the data directory, so a restart keeps
 running exchanges), one worker and the API as child processes in their own process groups,
 so that Ctrl-C reaches only this launcher, which then stops them in order: API, worker, Temporal.
+A child that dies on its own is started again after a pause that doubles with each quick
+death (1 s up to 30 s), and the launcher says so; nothing is lost, because every exchange
+lives in Temporal's file and the database.
 """
 
 from __future__ import annotations
@@ -15,7 +18,9 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import BinaryIO
 
 from sqlalchemy import Engine
 
@@ -25,6 +30,9 @@ from services.exchange.storage.db import make_engine
 from services.exchange.storage.migrate import upgrade
 
 _STOP_TIMEOUT = {"api": 10.0, "worker": 30.0, "temporal": 15.0}
+_FIRST_BACKOFF = 1.0
+_MAX_BACKOFF = 30.0
+_STABLE_AFTER = 60.0  # a child up this long starts again with the first pause
 
 
 def temporal_binary() -> str:
@@ -100,6 +108,81 @@ def ensure_first_user(settings: Settings, engine: Engine) -> str | None:
     return password
 
 
+class Child:
+    """One supervised process: how to start it, and when it may be started again."""
+
+    def __init__(
+        self,
+        name: str,
+        argv: list[str],
+        *,
+        env: dict[str, str] | None = None,
+        log: BinaryIO | None = None,
+        port: tuple[str, int, str] | None = None,
+    ) -> None:
+        self.name, self.argv, self.env, self.log, self.port = name, argv, env, log, port
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.started_at = 0.0
+        self.backoff = _FIRST_BACKOFF
+        self.restart_at: float | None = None
+
+    def start(self, wait: float | None = None) -> None:
+        self.proc = subprocess.Popen(
+            self.argv,
+            env=self.env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT if self.log else None,
+            start_new_session=True,
+        )
+        self.started_at = time.monotonic()
+        self.restart_at = None
+        if wait is not None and self.port is not None:
+            host, port, what = self.port
+            _wait_for(host, port, self.proc, what, wait)
+
+    def died(self) -> int | None:
+        """The exit code of a child that ended since the last look, else None."""
+        if self.proc is None or self.restart_at is not None:
+            return None
+        return self.proc.poll()
+
+    def schedule_restart(self, now: float) -> float:
+        if now - self.started_at >= _STABLE_AFTER:
+            self.backoff = _FIRST_BACKOFF
+        pause = self.backoff
+        self.backoff = min(self.backoff * 2, _MAX_BACKOFF)
+        self.restart_at = now + pause
+        return pause
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            _stop(self.name, self.proc)
+
+
+def _supervise(children: list[Child], stopping: Callable[[], bool]) -> None:
+    """Until told to stop: start again, with backoff, any child that died on its own."""
+    while not stopping():
+        now = time.monotonic()
+        for child in children:
+            code = child.died()
+            if code is not None:
+                pause = child.schedule_restart(now)
+                print(
+                    f"{child.name} exited with code {code}; starting it again in {pause:.0f}s",
+                    flush=True,
+                )
+            elif child.restart_at is not None and now >= child.restart_at:
+                try:
+                    child.start()
+                except OSError as exc:
+                    print(f"{child.name} could not be started: {exc}", flush=True)
+                    child.schedule_restart(now)
+                    continue
+                assert child.proc is not None
+                print(f"{child.name} started again (pid {child.proc.pid})", flush=True)
+        time.sleep(0.3)
+
+
 def run_dev(settings: Settings) -> int:
     data_dir = settings.data_dir.resolve()
     data_dir.mkdir(parents=True, exist_ok=True)
@@ -118,7 +201,7 @@ def run_dev(settings: Settings) -> int:
         if _port_open(host, port):
             raise SystemExit(f"port {port} for {what} is already in use: is another stack running?")
 
-    children: list[tuple[str, subprocess.Popen[bytes]]] = []
+    children: list[Child] = []
     stopping = False
 
     def _on_signal(signum: int, _frame: object) -> None:
@@ -140,7 +223,8 @@ def run_dev(settings: Settings) -> int:
     temporal_log = (data_dir / "temporal.log").open("ab")
     try:
         if not external:
-            temporal = subprocess.Popen(
+            temporal = Child(
+                "temporal",
                 [
                     temporal_binary(),
                     "server",
@@ -158,18 +242,18 @@ def run_dev(settings: Settings) -> int:
                     "--log-level",
                     "warn",
                 ],
-                stdout=temporal_log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
+                log=temporal_log,
+                port=(host, settings.temporal_port, "the Temporal dev server"),
             )
-            children.append(("temporal", temporal))
-            _wait_for(host, settings.temporal_port, temporal, "the Temporal dev server", 60)
+            children.append(temporal)
+            temporal.start(wait=60)
         cli = [sys.executable, "-m", "services.exchange.cli.main"]
-        worker = subprocess.Popen([*cli, "worker"], env=env, start_new_session=True)
-        children.append(("worker", worker))
-        api = subprocess.Popen([*cli, "api"], env=env, start_new_session=True)
-        children.append(("api", api))
-        _wait_for(host, settings.port, api, "the API", 60)
+        worker = Child("worker", [*cli, "worker"], env=env)
+        children.append(worker)
+        worker.start()
+        api = Child("api", [*cli, "api"], env=env, port=(host, settings.port, "the API"))
+        children.append(api)
+        api.start(wait=60)
 
         temporal_line = (
             f"{external}  (external, from EXCHANGE_TEMPORAL_ADDRESS)"
@@ -183,7 +267,10 @@ def run_dev(settings: Settings) -> int:
             f"  Temporal     {temporal_line}\n"
             f"  Worker       task queue {settings.task_queue!r}\n"
             f"  Database     {settings.resolved_database_url}\n"
-            f"  Data         {data_dir}  (Temporal log: temporal.log)\n",
+            f"  Data         {data_dir}  (Temporal log: temporal.log)\n"
+            "  Processes    "
+            + ", ".join(f"{c.name} pid {c.proc.pid}" for c in children if c.proc)
+            + "\n",
             flush=True,
         )
         if generated:
@@ -197,20 +284,15 @@ def run_dev(settings: Settings) -> int:
                 "with 'exchange user add NAME --role ROLE')\n"
             )
         print("Press Ctrl-C to stop.", flush=True)
-
-        while not stopping:
-            for name, proc in children:
-                if proc.poll() is not None:
-                    print(f"{name} exited with code {proc.returncode}; stopping", flush=True)
-                    stopping = True
-            time.sleep(0.3)
+        _supervise(children, lambda: stopping)
     finally:
         print("\nStopping: API, worker, Temporal ...", flush=True)
         for name in ("api", "worker", "temporal"):
-            for child_name, proc in children:
-                if child_name == name:
-                    _stop(name, proc)
+            for child in children:
+                if child.name == name:
+                    child.stop()
         temporal_log.close()
         print("Stopped.", flush=True)
-    failed = [n for n, p in children if p.returncode not in (0, -signal.SIGTERM, None)]
+    codes = [c.proc.returncode for c in children if c.proc is not None]
+    failed = [code for code in codes if code not in (0, -signal.SIGTERM, None)]
     return 1 if failed else 0
