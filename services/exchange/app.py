@@ -9,7 +9,8 @@ from contextlib import asynccontextmanager
 from datetime import timedelta
 
 from fastapi import FastAPI, Request
-from sqlalchemy import text
+from sqlalchemy import update
+from sqlmodel import col
 from temporalio.client import Client
 
 from services.exchange import problems, web
@@ -19,13 +20,16 @@ from services.exchange.http.idempotency import IdempotencyMiddleware
 from services.exchange.http.limits import BodyLimitMiddleware
 from services.exchange.http.request_log import RequestLogMiddleware
 from services.exchange.http.security_headers import SecurityHeadersMiddleware
+from services.exchange.models import HealthProbe
 from services.exchange.problems import Problem
 from services.exchange.schemas import Health
 from services.exchange.service.context import Context
 from services.exchange.service.read_cache import read_cache
 from services.exchange.settings import Settings
+from services.exchange.storage import faults
 from services.exchange.storage.db import make_engine
 from services.exchange.storage.migrate import upgrade
+from services.exchange.storage.utc import utcnow
 
 log = logging.getLogger("exchange.api")
 
@@ -82,16 +86,25 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
 
     @app.get("/health", tags=["health"])
     async def health(request: Request) -> Health:
-        """200 when both the database and Temporal answer."""
+        """200 when the database takes a write and Temporal answers."""
         ctx: Context = request.app.state.context
 
         def _db() -> None:
-            with ctx.engine.connect() as conn:
-                conn.execute(text("SELECT 1"))
+            with ctx.engine.begin() as conn:
+                conn.execute(
+                    update(HealthProbe).where(col(HealthProbe.id) == 1).values(checked_at=utcnow())
+                )
 
         try:
-            await asyncio.to_thread(_db)
+            await asyncio.wait_for(asyncio.to_thread(_db), _HEALTH_TIMEOUT.total_seconds())
+        except TimeoutError:
+            raise Problem(
+                503, "unavailable", "the database did not take a write within the time limit"
+            ) from None
         except Exception as exc:
+            fault = faults.classify(exc)
+            if fault is not None:
+                raise Problem(fault.status, fault.kind, f"the database: {fault.detail}") from None
             raise Problem(503, "unavailable", f"the database does not answer: {exc}") from None
         try:
             await ctx.temporal.service_client.check_health(timeout=_HEALTH_TIMEOUT)

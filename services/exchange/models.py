@@ -346,3 +346,12 @@ class WebSession(SQLModel, table=True):
     csrf_token: str = Field(max_length=64)
     created_at: datetime = utc_field()
     expires_at: datetime = utc_field(index=True)
+
+
+class HealthProbe(SQLModel, table=True):
+    """One row that ``/health`` writes, so a full disk or a read-only database shows there."""
+
+    __tablename__ = "health_probe"
+
+    id: int = Field(primary_key=True)
+    checked_at: datetime = utc_field()

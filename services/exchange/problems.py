@@ -19,6 +19,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 from starlette.types import Send
 
+from services.exchange.storage import faults
+
 log = logging.getLogger(__name__)
 
 MEDIA_TYPE = "application/problem+json"
@@ -192,6 +194,17 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> Response:
+        fault = faults.classify(exc)
+        if fault is not None:
+            log.warning("%s on %s %s: %s", fault.kind, request.method, request.url.path, exc)
+            return problem_response(
+                request,
+                fault.status,
+                fault.kind,
+                HTTPStatus(fault.status).phrase,
+                fault.detail,
+                {"Retry-After": "60"},
+            )
         log.exception("unhandled error on %s %s", request.method, request.url.path)
         return problem_response(
             request,
