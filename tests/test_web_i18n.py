@@ -69,7 +69,14 @@ def test_data_words_are_translated_on_both_sides() -> None:
 
 def test_flash_messages_of_the_handlers_are_translated() -> None:
     """The confirmations the handlers pass to the next page, in the languages of their side."""
-    sides = {"staff.py": ("id",), "portal.py": ("ru",), "exchange_pages.py": ("id", "ru")}
+    sides = {
+        "staff.py": ("id",),
+        "staff_proposals.py": ("id",),
+        "staff_partners.py": ("id",),
+        "portal.py": ("ru",),
+        "exchange_pages.py": ("id", "ru"),
+        "batch_pages.py": ("id", "ru"),
+    }
     seen = set()
     for module, languages in sides.items():
         text = (WEB / module).read_text()

@@ -14,7 +14,7 @@ from sqlmodel import col
 from temporalio.client import Client
 
 from services.exchange import problems, web
-from services.exchange.api.routes import router
+from services.exchange.api.main import include_api
 from services.exchange.http.auth import AuthMiddleware
 from services.exchange.http.idempotency import IdempotencyMiddleware
 from services.exchange.http.limits import BodyLimitMiddleware
@@ -22,7 +22,7 @@ from services.exchange.http.request_log import RequestLogMiddleware
 from services.exchange.http.security_headers import SecurityHeadersMiddleware
 from services.exchange.models import HealthProbe
 from services.exchange.problems import Problem
-from services.exchange.schemas import Health
+from services.exchange.schemas.common import Health
 from services.exchange.service.context import Context
 from services.exchange.service.read_cache import read_cache
 from services.exchange.settings import Settings
@@ -74,7 +74,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
         lifespan=lifespan,
     )
     problems.install(app)
-    app.include_router(router)
+    include_api(app)
     web.install(app)
     # Added last runs first: logging, security headers, size limit, authentication,
     # idempotency, then routes.

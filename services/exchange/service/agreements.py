@@ -9,7 +9,7 @@ from sqlmodel import Session, col, select
 
 from services.exchange.models import Agreement, Partner
 from services.exchange.problems import Problem
-from services.exchange.schemas import AgreementIn, AgreementOut
+from services.exchange.schemas.partners import AgreementIn, AgreementOut
 from services.exchange.service.access import visible_partner
 from services.exchange.service.keys import Caller
 from services.exchange.storage.db import session_scope

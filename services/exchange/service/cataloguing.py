@@ -28,15 +28,15 @@ from services.exchange.models import (
     MarcBatch,
 )
 from services.exchange.problems import Problem, not_found
-from services.exchange.schemas import (
+from services.exchange.schemas.common import Page
+from services.exchange.schemas.marc import (
     BatchCounts,
     BatchOut,
     BatchProgress,
-    Page,
     RecordOut,
     RejectedOut,
 )
-from services.exchange.service import exchanges, imports
+from services.exchange.service import imports, steps
 from services.exchange.service.access import require_visible, visible
 from services.exchange.service.context import Context
 from services.exchange.service.keys import Caller
@@ -171,7 +171,7 @@ async def upload(
     )
     try:
         if exchange_id is not None and not dry_run:
-            await exchanges.attach_marc(ctx, caller, exchange_id, batch_id)
+            await steps.attach_marc(ctx, caller, exchange_id, batch_id)
         else:
             await ctx.temporal.start_workflow(
                 ImportWorkflow.run,

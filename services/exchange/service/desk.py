@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, Select, case, extract, func, or_, select
+from sqlalchemy import Engine, Select, case, func, select
 from sqlmodel import Session, col
 
 from services.exchange.models import (
@@ -22,8 +22,14 @@ from services.exchange.models import (
     MarcBatch,
     Partner,
 )
-from services.exchange.service import agreements, imports
-from services.exchange.service.exchanges import INCOMING, OUTGOING, receipt_due, seen_direction
+from services.exchange.service import agreements, exchange_queries, imports
+from services.exchange.service.exchange_queries import (
+    INCOMING,
+    OUTGOING,
+    ListQuery,
+    receipt_due,
+    seen_direction,
+)
 from services.exchange.service.keys import Caller
 from workflows.exchange.types import (
     ACCEPTED,
@@ -108,13 +114,14 @@ def _base() -> Select[Any]:
     )
 
 
+def _receipt_due(shipment: dict[str, Any] | None, receipt_days: int | None) -> date | None:
+    shipped_on = (shipment or {}).get("shipped_on")
+    return receipt_due(date.fromisoformat(shipped_on) if shipped_on else None, receipt_days)
+
+
 def _rows(session: Session, query: Select[Any], caller: Caller) -> list[Row]:
     out = []
     for exchange, partner, lines, copies, title in session.execute(query).all():
-        shipped_on = (exchange.shipment or {}).get("shipped_on")
-        due = receipt_due(
-            date.fromisoformat(shipped_on) if shipped_on else None, exchange.receipt_days
-        )
         out.append(
             Row(
                 id=exchange.id,
@@ -128,7 +135,7 @@ def _rows(session: Session, query: Select[Any], caller: Caller) -> list[Row]:
                 title=title,
                 lines=lines or 0,
                 copies=copies or 0,
-                receipt_due=due,
+                receipt_due=_receipt_due(exchange.shipment, exchange.receipt_days),
             )
         )
     return out
@@ -233,52 +240,32 @@ def partner_dashboard(engine: Engine, caller: Caller) -> PartnerDashboard:
         )
 
 
-@dataclass(frozen=True, slots=True)
-class Search:
-    partner: str | None = None
-    state: str | None = None
-    direction: str | None = None
-    year: int | None = None
-    q: str | None = None
-
-
-def search(
-    engine: Engine, caller: Caller, terms: Search, limit: int, offset: int
-) -> tuple[list[Row], int]:
-    """Exchanges by partner, state, direction and year, and words in their lines' title,
-    author or ISBN (or the start of the exchange id), newest first."""
-    query = _base()
-    if not caller.is_staff:
-        query = query.where(col(Exchange.partner_id) == caller.partner_id)
-    if terms.partner:
-        query = query.where(col(Partner.code) == terms.partner)
-    if terms.state:
-        query = query.where(col(Exchange.state) == terms.state)
-    if terms.direction:
-        # Seen from the reader's side; turning it round again gives the stored direction.
-        query = query.where(col(Exchange.direction) == seen_direction(caller, terms.direction))
-    if terms.year:
-        query = query.where(extract("year", col(Exchange.created_at)) == terms.year)
-    for word in (terms.q or "").split():
-        pattern = f"%{word}%"
-        matching_lines = select(col(ExchangeLine.exchange_id)).where(
-            or_(
-                col(ExchangeLine.title).ilike(pattern),
-                col(ExchangeLine.author).ilike(pattern),
-                col(ExchangeLine.isbn).ilike(f"%{word.replace('-', '')}%"),
+def search(engine: Engine, caller: Caller, query: ListQuery) -> tuple[list[Row], int]:
+    """The exchange list the API gives (same filters, same order), with what a list page shows
+    besides: the partner's name, the receipt due and the lines' totals."""
+    with engine.connect() as conn:
+        found, total = exchange_queries.list_rows(conn, caller, query, page_columns=True)
+        totals = exchange_queries.line_totals(conn, [row[0] for row in found])
+    rows = []
+    for row in found:
+        exchange_id, state, direction, respond_by, created_at, updated_at, code = row[:7]
+        name, shipment, receipt_days = row[7:]
+        lines, copies, title = totals.get(exchange_id, (0, 0, None))
+        rows.append(
+            Row(
+                id=exchange_id,
+                partner=code,
+                partner_name=name,
+                direction=seen_direction(caller, direction),
+                state=state,
+                respond_by=respond_by,
+                created_at=created_at,
+                updated_at=updated_at,
+                title=title,
+                lines=lines,
+                copies=copies,
+                receipt_due=_receipt_due(shipment, receipt_days),
             )
-        )
-        query = query.where(
-            or_(col(Exchange.id).in_(matching_lines), col(Exchange.id).startswith(word))
-        )
-    with Session(engine) as session:
-        total = session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
-        rows = _rows(
-            session,
-            query.order_by(col(Exchange.created_at).desc(), col(Exchange.id))
-            .limit(limit)
-            .offset(offset),
-            caller,
         )
     return rows, total
 

@@ -16,7 +16,8 @@ from sqlmodel import Session, col, select
 import marc
 from services.exchange.models import FundItem, Reservation
 from services.exchange.problems import Problem
-from services.exchange.schemas import DepositIn, FundItemOut, Page
+from services.exchange.schemas.common import Page
+from services.exchange.schemas.fund import DepositIn, FundItemOut
 from services.exchange.storage.db import session_scope
 
 HELD = "held"

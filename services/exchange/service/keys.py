@@ -36,7 +36,7 @@ from sqlmodel import Session, col, select
 
 from services.exchange.models import ApiKey, Partner
 from services.exchange.problems import Problem, not_found
-from services.exchange.schemas import KeyCreated, KeyIn, KeyOut
+from services.exchange.schemas.keys import KeyCreated, KeyIn, KeyOut
 from services.exchange.storage.db import session_scope
 
 ADMIN = "admin"

@@ -11,14 +11,13 @@ from sqlmodel import Session, col, select
 
 from services.exchange.models import Partner
 from services.exchange.problems import Problem
-from services.exchange.schemas import (
-    KeyCreated,
-    Page,
+from services.exchange.schemas.common import Page
+from services.exchange.schemas.keys import KeyCreated, RotateIn
+from services.exchange.schemas.partners import (
     PartnerCreated,
     PartnerIn,
     PartnerOut,
     PartnerPatch,
-    RotateIn,
     WebhookSecret,
 )
 from services.exchange.service import keys, webhooks

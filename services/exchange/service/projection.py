@@ -7,10 +7,8 @@ retried activity finds the event and writes nothing twice.
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import asdict
 from datetime import date, datetime
-from decimal import Decimal
 
 from sqlalchemy import Engine, delete
 from sqlalchemy.exc import IntegrityError
@@ -18,6 +16,7 @@ from sqlmodel import Session, col, select
 
 from services.exchange.models import Claim, Exchange, ExchangeEvent, ExchangeLine, Notice, Partner
 from services.exchange.service import fund, reports
+from services.exchange.service.offer_lines import offer_note, write_offer_lines
 from services.exchange.storage.db import session_scope
 from workflows.exchange.types import (
     CLAIM_SETTLED,
@@ -154,31 +153,8 @@ def apply_revision(engine: Engine, rec: RevisionRecord) -> list[LineOffer]:
         session.execute(
             delete(ExchangeLine).where(col(ExchangeLine.exchange_id) == rec.exchange_id)
         )
-        wanted: list[fund.Wanted] = []
-        offers: list[LineOffer] = []
-        for position, spec in enumerate(rec.lines, start=1):
-            line = ExchangeLine(
-                id=str(uuid.uuid4()),
-                exchange_id=rec.exchange_id,
-                position=position,
-                title=spec.title,
-                isbn=spec.isbn,
-                issn=spec.issn,
-                author=spec.author,
-                year=spec.year,
-                record_id=spec.record_id,
-                quantity=spec.quantity,
-                unit_value=Decimal(spec.unit_value) if spec.unit_value is not None else None,
-                currency=spec.currency,
-            )
-            session.add(line)
-            offers.append(LineOffer(line.id, line.quantity))
-            if spec.record_id is not None and exchange.direction == reports.OUTGOING:
-                wanted.append(fund.Wanted(line.id, position, spec.record_id, spec.quantity))
-        session.flush()
-        fund.reserve(session, rec.exchange_id, wanted)
+        offers = write_offer_lines(session, exchange, rec.lines)
         at = datetime.fromisoformat(rec.at)
-        copies = sum(o.quantity for o in offers)
         session.add(
             ExchangeEvent(
                 exchange_id=rec.exchange_id,
@@ -187,7 +163,7 @@ def apply_revision(engine: Engine, rec: RevisionRecord) -> list[LineOffer]:
                 actor=rec.actor,
                 step="revise",
                 state=exchange.state,
-                note=f"revised: {len(offers)} lines, {copies} copies",
+                note=f"revised: {offer_note(offers)}",
             )
         )
         exchange.updated_at = at

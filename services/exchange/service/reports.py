@@ -16,7 +16,7 @@ from sqlalchemy import Engine, extract
 from sqlmodel import Session, col, select
 
 from services.exchange.models import Exchange, ExchangeLine, LedgerEntry, Partner
-from services.exchange.schemas import BalanceOut, Flow, QuotaOut
+from services.exchange.schemas.reports import BalanceOut, Flow, QuotaOut
 from services.exchange.service import agreements
 from services.exchange.service.access import visible_partner
 from services.exchange.service.keys import Caller

@@ -24,7 +24,8 @@ from sqlmodel import Session, col, select
 
 from services.exchange.models import Exchange, Notice, Partner, WebhookDelivery
 from services.exchange.problems import Problem
-from services.exchange.schemas import DeliveryOut, Page
+from services.exchange.schemas.common import Page
+from services.exchange.schemas.partners import DeliveryOut
 from services.exchange.service.access import visible_partner
 from services.exchange.service.keys import Caller
 from services.exchange.storage.db import session_scope

@@ -1,4 +1,4 @@
-"""The exchange page and its steps, the MARC batch report and the downloads.
+"""The exchange list, the exchange page and its steps, and the packing list.
 
 Staff (under ``/``) and partner users (under ``/partner``) share these pages: the same
 template and the same handlers, mounted twice with a different user dependency. What a reader
@@ -11,20 +11,19 @@ which is local to ``build_router``, as a real annotation.)
 """
 
 import asyncio
-import re
+import dataclasses
 from collections.abc import Awaitable, Callable
-from datetime import date, datetime
-from typing import Annotated, Any, Literal
+from datetime import datetime
+from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import JSONResponse, Response
-from starlette.datastructures import FormData, UploadFile
+from fastapi.responses import Response
+from starlette.datastructures import FormData
 
 from services.exchange.http.deps import LIFECYCLE_ROLES, MARC_ROLES, permitted, require_role
-from services.exchange.http.downloads import csv_download, marc_download, raw_marc_download
 from services.exchange.problems import Problem
-from services.exchange.schemas import (
+from services.exchange.schemas.exchanges import (
     CancelIn,
     ClaimAnswerIn,
     ClaimConfirmIn,
@@ -35,9 +34,11 @@ from services.exchange.schemas import (
     RevisionIn,
     ShipmentIn,
 )
-from services.exchange.service import actions, cataloguing, desk, exchanges
+from services.exchange.service import actions, desk, exchange_queries, steps
 from services.exchange.service.access import require_visible
+from services.exchange.service.exchange_queries import ListQuery
 from services.exchange.service.users import SignedIn
+from services.exchange.web.forms import FormError, day, whole_number
 from services.exchange.web.pages import (
     act,
     context,
@@ -45,76 +46,20 @@ from services.exchange.web.pages import (
     page_base,
     partner_user,
     posted_form,
-    redirect,
     render,
     staff_user,
 )
 from workflows.exchange.types import STATES
 
-Format = Literal["marc21", "marcxml"]
-
-
-class FormError(ValueError):
-    """A field that cannot be read (a count that is not a number)."""
-
-
-def whole_number(form: FormData, name: str, label: str) -> int | None:
-    value = field(form, name)
-    if value is None:
-        return None
-    if not re.fullmatch(r"-?[0-9]{1,9}", value):
-        shown = value if len(value) <= 20 else value[:20] + "…"
-        raise FormError(f"{label}: {shown!r} is not a whole number (up to 9 digits)")
-    return int(value)
-
-
-def day(form: FormData, name: str, label: str) -> date | None:
-    value = field(form, name)
-    if value is None:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise FormError(f"{label}: {value!r} is not a date (YYYY-MM-DD)") from None
-
-
-async def upload_marc(
-    request: Request, user: SignedIn, exchange_id: str | None, back: str, prefix: str
-) -> Response:
-    """Store the file and start its import, then show the batch's report (live progress)."""
-    form = await posted_form(request, user)
-    file = form.get("file")
-    batch: list[str] = []
-
-    async def run() -> None:
-        require_role(user.caller, *MARC_ROLES)
-        if not isinstance(file, UploadFile) or not file.filename:
-            raise Problem(422, "validation-error", "choose a MARC file to upload")
-        batch.append(
-            await cataloguing.upload(
-                context(request),
-                user.caller,
-                file.file,
-                file.filename,
-                exchange_id,
-                dry_run=form.get("mode") == "dry_run",
-            )
-        )
-
-    response = await act(request, back, run, "")
-    return redirect(f"{prefix}/batches/{batch[0]}") if batch else response
-
-
 PAGE_SIZE = 50
 
 
 async def exchange_listing(
-    request: Request, user: SignedIn, terms: desk.Search, page: int
+    request: Request, user: SignedIn, terms: ListQuery, page: int
 ) -> dict[str, Any]:
     """One page of the reader's exchanges, and what the list template needs to page through."""
-    rows, total = await asyncio.to_thread(
-        desk.search, context(request).engine, user.caller, terms, PAGE_SIZE, (page - 1) * PAGE_SIZE
-    )
+    wanted = dataclasses.replace(terms, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
+    rows, total = await asyncio.to_thread(desk.search, context(request).engine, user.caller, wanted)
     return {
         "rows": rows,
         "total": total,
@@ -138,7 +83,7 @@ def build_router(prefix: str, user_dep: Callable[[Request], Awaitable[SignedIn]]
         ctx = context(request)
         caller = user.caller
         view = await asyncio.to_thread(
-            exchanges.view, ctx.engine, ctx.settings.home_code, caller, exchange_id
+            exchange_queries.view, ctx.engine, ctx.settings.home_code, caller, exchange_id
         )
         open_steps = await actions.available(ctx, caller, exchange_id, view.state)
         steps: set[str] = set()
@@ -173,7 +118,7 @@ def build_router(prefix: str, user_dep: Callable[[Request], Awaitable[SignedIn]]
         """A printable list of the accepted copies, to put in the parcel."""
         ctx = context(request)
         view = await asyncio.to_thread(
-            exchanges.view, ctx.engine, ctx.settings.home_code, user.caller, exchange_id
+            exchange_queries.view, ctx.engine, ctx.settings.home_code, user.caller, exchange_id
         )
         accepted = [line for line in view.lines if line.accepted_quantity]
         return render(
@@ -221,7 +166,7 @@ def build_router(prefix: str, user_dep: Callable[[Request], Awaitable[SignedIn]]
                         if quantity:
                             accept.append({"line_id": name[4:], "quantity": quantity})
                 body = DecisionIn.model_validate({"accept": accept})
-            return await exchanges.decide(ctx, user.caller, exchange_id, body)
+            return await steps.decide(ctx, user.caller, exchange_id, body)
 
         return await lifecycle_step(request, user, exchange_id, "Decision recorded.", step)
 
@@ -250,7 +195,7 @@ def build_router(prefix: str, user_dep: Callable[[Request], Awaitable[SignedIn]]
                     }
                 )
             body = RevisionIn(lines=[LineIn.model_validate(line) for line in lines])
-            return await exchanges.revise(ctx, user.caller, exchange_id, body)
+            return await steps.revise(ctx, user.caller, exchange_id, body)
 
         return await lifecycle_step(request, user, exchange_id, "The offer was revised.", step)
 
@@ -265,7 +210,7 @@ def build_router(prefix: str, user_dep: Callable[[Request], Awaitable[SignedIn]]
                 parcels=whole_number(form, "parcels", "parcels"),
                 shipped_on=day(form, "shipped_on", "shipped on"),
             )
-            return await exchanges.ship(ctx, user.caller, exchange_id, body)
+            return await steps.ship(ctx, user.caller, exchange_id, body)
 
         return await lifecycle_step(request, user, exchange_id, "Shipment recorded.", step)
 
@@ -288,7 +233,7 @@ def build_router(prefix: str, user_dep: Callable[[Request], Awaitable[SignedIn]]
             body = ReceiptIn.model_validate(
                 {"lines": lines, "received_on": day(form, "received_on", "received on")}
             )
-            return await exchanges.receive(ctx, user.caller, exchange_id, body)
+            return await steps.receive(ctx, user.caller, exchange_id, body)
 
         return await lifecycle_step(request, user, exchange_id, "Receipt recorded.", step)
 
@@ -298,7 +243,7 @@ def build_router(prefix: str, user_dep: Callable[[Request], Awaitable[SignedIn]]
 
         async def step(form: FormData) -> object:
             body = CancelIn(reason=field(form, "reason") or "")
-            return await exchanges.cancel(ctx, user.caller, exchange_id, body)
+            return await steps.cancel(ctx, user.caller, exchange_id, body)
 
         return await lifecycle_step(request, user, exchange_id, "The exchange was cancelled.", step)
 
@@ -308,7 +253,7 @@ def build_router(prefix: str, user_dep: Callable[[Request], Awaitable[SignedIn]]
 
         async def step(form: FormData) -> object:
             body = LostIn(note=field(form, "note"))
-            return await exchanges.mark_lost(ctx, user.caller, exchange_id, body)
+            return await steps.mark_lost(ctx, user.caller, exchange_id, body)
 
         return await lifecycle_step(request, user, exchange_id, "Marked as lost.", step)
 
@@ -322,7 +267,7 @@ def build_router(prefix: str, user_dep: Callable[[Request], Awaitable[SignedIn]]
             body = ClaimAnswerIn.model_validate(
                 {"action": field(form, "action"), "note": field(form, "note")}
             )
-            return await exchanges.answer_claim(ctx, user.caller, exchange_id, claim_no, body)
+            return await steps.answer_claim(ctx, user.caller, exchange_id, claim_no, body)
 
         return await lifecycle_step(request, user, exchange_id, "The claim was answered.", step)
 
@@ -334,76 +279,9 @@ def build_router(prefix: str, user_dep: Callable[[Request], Awaitable[SignedIn]]
 
         async def step(form: FormData) -> object:
             body = ClaimConfirmIn(note=field(form, "note"))
-            return await exchanges.confirm_claim(ctx, user.caller, exchange_id, claim_no, body)
+            return await steps.confirm_claim(ctx, user.caller, exchange_id, claim_no, body)
 
         return await lifecycle_step(request, user, exchange_id, "The claim is settled.", step)
-
-    @router.post("/exchanges/{exchange_id}/marc")
-    async def upload_for_exchange(exchange_id: str, request: Request, user: User) -> Response:
-        return await upload_marc(request, user, exchange_id, page_of(exchange_id), prefix)
-
-    @router.get("/batches/{batch_id}")
-    async def batch_page(batch_id: str, request: Request, user: User) -> Response:
-        ctx = context(request)
-        report = await asyncio.to_thread(cataloguing.batch_view, ctx.engine, user.caller, batch_id)
-        multi = await asyncio.to_thread(desk.multi_matches, ctx.engine, batch_id)
-        return render(
-            request,
-            "batch.html",
-            user,
-            b=report,
-            multi=multi,
-            prefix=prefix,
-        )
-
-    @router.get("/batches/{batch_id}/progress")
-    async def batch_progress(batch_id: str, request: Request, user: User) -> Response:
-        """What the report page polls while the import runs (JSON, for the page's script)."""
-        ctx = context(request)
-        report = await asyncio.to_thread(cataloguing.batch_view, ctx.engine, user.caller, batch_id)
-        return JSONResponse(
-            {
-                "state": report.state,
-                "processed": report.progress.processed,
-                "expected_total": report.progress.expected_total,
-                "records_per_second": report.progress.records_per_second,
-                "eta_seconds": report.progress.eta_seconds,
-            }
-        )
-
-    @router.get("/batches/{batch_id}/outcomes.csv")
-    async def batch_outcomes(batch_id: str, request: Request, user: User) -> Response:
-        ctx = context(request)
-        await asyncio.to_thread(cataloguing.check_batch_visible, ctx.engine, user.caller, batch_id)
-        return csv_download(cataloguing.outcomes_csv(ctx.engine, batch_id), f"batch-{batch_id}.csv")
-
-    @router.get("/batches/{batch_id}/rejected.mrc")
-    async def batch_rejected(batch_id: str, request: Request, user: User) -> Response:
-        ctx = context(request)
-        await asyncio.to_thread(cataloguing.check_batch_visible, ctx.engine, user.caller, batch_id)
-        return raw_marc_download(
-            cataloguing.rejected_raw(ctx.engine, batch_id), f"rejected-{batch_id}.mrc"
-        )
-
-    @router.get("/batches/{batch_id}/export")
-    async def batch_export(
-        batch_id: str, request: Request, user: User, format: Format = "marc21"
-    ) -> Response:
-        ctx = context(request)
-        await asyncio.to_thread(cataloguing.check_batch_visible, ctx.engine, user.caller, batch_id)
-        return marc_download(
-            cataloguing.batch_records(ctx.engine, batch_id), f"batch-{batch_id}", format
-        )
-
-    @router.get("/exchanges/{exchange_id}/records")
-    async def exchange_records(
-        exchange_id: str, request: Request, user: User, format: Format = "marc21"
-    ) -> Response:
-        ctx = context(request)
-        await asyncio.to_thread(require_visible, ctx.engine, user.caller, exchange_id)
-        return marc_download(
-            cataloguing.exchange_records(ctx.engine, exchange_id), f"exchange-{exchange_id}", format
-        )
 
     return router
 

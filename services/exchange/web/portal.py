@@ -13,9 +13,11 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from services.exchange.problems import Problem
-from services.exchange.schemas import ProposalIn
-from services.exchange.service import desk, exchanges
-from services.exchange.web.exchange_pages import FormError, exchange_listing, whole_number
+from services.exchange.schemas.exchanges import ProposalIn
+from services.exchange.service import desk, proposals
+from services.exchange.service.exchange_queries import ListQuery
+from services.exchange.web.exchange_pages import exchange_listing
+from services.exchange.web.forms import FormError, whole_number
 from services.exchange.web.pages import (
     Flash,
     PartnerUser,
@@ -47,7 +49,7 @@ async def portal_exchanges(
     q: str | None = None,
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
 ) -> Response:
-    terms = desk.Search(state=state if state in STATES else None, q=q or None)
+    terms = ListQuery(state=state if state in STATES else None, q=q or None)
     listing = await exchange_listing(request, user, terms, page)
     return render(request, "portal/exchanges.html", user, **listing)
 
@@ -86,7 +88,7 @@ async def send_offer(request: Request, user: PartnerUser) -> Response:
         if not lines:
             raise Problem(422, "validation-error", "give at least one title")
         body = ProposalIn.model_validate({"lines": lines, "respond_by": field(form, "respond_by")})
-        out = await exchanges.propose(ctx, user.caller, body)
+        out = await proposals.propose(ctx, user.caller, body)
         created.append(out.id)
 
     response = await act(request, "/partner/offers/new", run, "")

@@ -8,8 +8,15 @@ from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
 
-from services.exchange.web import account, portal, staff
-from services.exchange.web.exchange_pages import portal_router, staff_router
+from services.exchange.web import (
+    account,
+    batch_pages,
+    exchange_pages,
+    portal,
+    staff,
+    staff_partners,
+    staff_proposals,
+)
 from services.exchange.web.pages import Redirect, redirect, render
 from services.exchange.web.throttle import SignInThrottle
 
@@ -27,7 +34,17 @@ async def _redirect(request: Request, exc: Exception) -> Response:
 
 def install(app: FastAPI) -> None:
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
-    for router in (account.router, staff.router, staff_router, portal.router, portal_router):
+    for router in (
+        account.router,
+        staff.router,
+        staff_proposals.router,
+        staff_partners.router,
+        exchange_pages.staff_router,
+        batch_pages.staff_router,
+        portal.router,
+        exchange_pages.portal_router,
+        batch_pages.portal_router,
+    ):
         app.include_router(router)
     app.add_exception_handler(Redirect, _redirect)
     app.state.page_errors = _error_page

@@ -1,0 +1,33 @@
+"""API v1: one router per feature, all under ``/api/v1``, and the schema its errors refer to.
+
+Each feature's router (``api/routes/``) carries its tag and its error responses; this module
+only puts them under the version prefix and hands them to the app with ``include_api``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, FastAPI
+
+from services.exchange.api.problem_responses import add_problem_schema
+from services.exchange.api.routes import exchanges, fund, keys, marc, partners, records, reports
+
+router = APIRouter(prefix="/api/v1")
+for feature in (partners, keys, fund, reports, exchanges, marc, records):
+    router.include_router(feature.router)
+
+
+def include_api(app: FastAPI) -> None:
+    """Serve API v1 on ``app``, with ``Problem`` among the OpenAPI document's schemas."""
+    app.include_router(router)
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        built = app.openapi_schema is not None
+        document = build()  # FastAPI keeps the document it builds and answers with it after
+        if not built:
+            add_problem_schema(document)
+        return document
+
+    app.openapi = openapi  # type: ignore[method-assign]

@@ -1,0 +1,97 @@
+"""Partner libraries: registering and changing them, their webhooks, agreements and balance.
+
+The balance is here and not with the reports because it is read per partner, under its path
+and its tag.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from fastapi import APIRouter, status
+
+from services.exchange.api.params import Limit, Offset, Year
+from services.exchange.api.problem_responses import PROBLEMS
+from services.exchange.http.deps import (
+    AcquisitionsOrPartnerDep,
+    AdminDep,
+    AdminOrPartnerDep,
+    CallerDep,
+    ContextDep,
+    StaffDep,
+)
+from services.exchange.schemas.common import Page
+from services.exchange.schemas.partners import (
+    AgreementIn,
+    AgreementOut,
+    DeliveryOut,
+    PartnerCreated,
+    PartnerIn,
+    PartnerOut,
+    PartnerPatch,
+    WebhookSecret,
+)
+from services.exchange.schemas.reports import BalanceOut
+from services.exchange.service import agreements, partners, reports, webhooks
+
+router = APIRouter(prefix="/partners", tags=["partners"], responses=PROBLEMS)
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, response_model=PartnerCreated)
+def create_partner(body: PartnerIn, ctx: ContextDep, _: AdminDep) -> PartnerCreated:
+    """Register a partner library; its API key and webhook secret are shown only here."""
+    return partners.create(ctx.engine, ctx.settings, body)
+
+
+@router.get("")
+def list_partners(
+    ctx: ContextDep, _: StaffDep, limit: Limit = 100, offset: Offset = 0
+) -> Page[PartnerOut]:
+    return partners.list_all(ctx.engine, limit, offset)
+
+
+@router.patch("/{code}")
+def update_partner(
+    code: str, body: PartnerPatch, ctx: ContextDep, caller: AdminOrPartnerDep
+) -> PartnerOut:
+    """Admins change name and ISIL; a partner changes its own webhook_url."""
+    return partners.update(ctx.engine, ctx.settings, caller, code, body)
+
+
+@router.post("/{code}/webhook-secret")
+def new_webhook_secret(code: str, ctx: ContextDep, caller: AdminOrPartnerDep) -> WebhookSecret:
+    """Issue a new secret for signing this partner's webhook events; the old one stops now."""
+    return partners.new_webhook_secret(ctx.engine, caller, code)
+
+
+@router.get("/{code}/deliveries")
+def list_deliveries(
+    code: str,
+    ctx: ContextDep,
+    caller: AcquisitionsOrPartnerDep,
+    limit: Limit = 100,
+    offset: Offset = 0,
+) -> Page[DeliveryOut]:
+    """Every attempt to deliver a webhook event to this partner, newest first."""
+    return webhooks.list_deliveries(ctx.engine, caller, code, limit, offset)
+
+
+@router.post("/{code}/agreements", status_code=status.HTTP_201_CREATED)
+def create_agreement(
+    code: str, body: AgreementIn, ctx: ContextDep, caller: AdminDep
+) -> AgreementOut:
+    """Record a memorandum of understanding; exchanges need one valid on the day."""
+    return agreements.create(ctx.engine, caller, code, body)
+
+
+@router.get("/{code}/agreements")
+def list_agreements(code: str, ctx: ContextDep, caller: CallerDep) -> list[AgreementOut]:
+    return agreements.list_for(ctx.engine, caller, code)
+
+
+@router.get("/{code}/balance")
+def balance(
+    code: str, ctx: ContextDep, caller: AcquisitionsOrPartnerDep, year: Year = None
+) -> BalanceOut:
+    """Copies and titles sent and received in a year (default: this year), and the quota used."""
+    return reports.balance(ctx.engine, caller, code, year or datetime.now(UTC).year)

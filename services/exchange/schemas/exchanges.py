@@ -1,0 +1,244 @@
+"""Exchanges: the proposal and its lines, each step's body, and the exchange as read back."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from services.exchange.schemas.common import Code, Day, LongText, Reason, RequestModel, ShortText
+
+
+class LineIn(RequestModel):
+    title: LongText
+    isbn: Annotated[str, StringConstraints(max_length=32)] | None = None
+    issn: Annotated[str, StringConstraints(max_length=16)] | None = None
+    author: Annotated[str, StringConstraints(max_length=500)] | None = None
+    year: Annotated[int, Field(ge=1400, le=2200)] | None = None
+    record_id: int | None = Field(
+        default=None,
+        description="A fund item (from GET /api/v1/fund) whose copies this line offers",
+    )
+    quantity: Annotated[int, Field(ge=1, le=10_000)]
+    unit_value: Annotated[Decimal, Field(ge=0, max_digits=12, decimal_places=2)] | None = Field(
+        default=None, description="Declared value of one copy, for the ledger"
+    )
+    currency: Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")] | None = None
+
+
+class ProposalIn(RequestModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "partner": "NLB",
+                    "lines": [
+                        {
+                            "title": "Sejarah Nasional Indonesia",
+                            "isbn": "978-979-407-408-0",
+                            "author": "Poesponegoro, Marwati Djoened",
+                            "year": 2010,
+                            "quantity": 2,
+                        }
+                    ],
+                    "respond_by": "2026-12-31",
+                }
+            ]
+        },
+    )
+
+    partner: Code | None = Field(
+        default=None,
+        description="The partner's code. Staff keys must give it; partner keys omit it.",
+    )
+    lines: Annotated[list[LineIn], Field(min_length=1, max_length=1000)]
+    respond_by: Day | None = None
+
+
+class LineQuantityIn(RequestModel):
+    line_id: str
+    quantity: int
+
+
+class DecisionIn(RequestModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"accept": [{"line_id": "3f6c1e0a-0000-4000-8000-000000000001", "quantity": 1}]},
+                {"decline": "Already held in our collection"},
+            ]
+        },
+    )
+
+    accept: list[LineQuantityIn] | None = None
+    decline: Annotated[str, StringConstraints(max_length=2000)] | None = None
+
+
+class ShipmentIn(RequestModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "carrier": "Pos Indonesia",
+                    "tracking": "EE123456789ID",
+                    "parcels": 2,
+                    "shipped_on": "2026-11-20",
+                }
+            ]
+        },
+    )
+
+    carrier: ShortText
+    tracking: Annotated[str, StringConstraints(max_length=100)] | None = None
+    parcels: int | None = None
+    shipped_on: Day | None = None
+
+
+class ReceivedLineIn(RequestModel):
+    line_id: str
+    received: int
+    damaged: int = 0
+
+
+class ReceiptIn(RequestModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "lines": [
+                        {
+                            "line_id": "3f6c1e0a-0000-4000-8000-000000000001",
+                            "received": 1,
+                            "damaged": 0,
+                        }
+                    ]
+                }
+            ]
+        },
+    )
+
+    lines: Annotated[list[ReceivedLineIn], Field(max_length=1000)]
+    received_on: Day | None = None
+
+
+class LineOut(BaseModel):
+    id: str
+    title: str
+    isbn: str | None
+    issn: str | None
+    author: str | None
+    year: int | None
+    record_id: int | None
+    quantity: int
+    unit_value: Decimal | None
+    currency: str | None
+    accepted_quantity: int | None
+    received: int | None
+    damaged: int | None
+
+
+class HistoryOut(BaseModel):
+    at: datetime
+    actor: str
+    step: str
+    state: str
+    note: str | None
+
+
+class ShipmentOut(BaseModel):
+    carrier: str
+    tracking: str | None
+    parcels: int | None
+    shipped_on: date
+
+
+Direction = Literal["outgoing", "incoming"]
+
+
+class ExchangeSummary(BaseModel):
+    id: str
+    state: str
+    direction: Direction = Field(
+        description="Seen from the caller: outgoing means the caller sends."
+    )
+    sender: str
+    recipient: str
+    partner: str
+    respond_by: date | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class ClaimOut(BaseModel):
+    claim_no: str
+    kind: Literal["overdue", "missing", "damaged"]
+    line_id: str | None
+    copies: int
+    state: Literal["open", "resent", "written_off", "resolved"]
+    note: str | None
+    raised_at: datetime
+    settled_at: datetime | None
+
+
+class ExchangeOut(ExchangeSummary):
+    lines: list[LineOut]
+    decline_reason: str | None
+    cancel_reason: str | None
+    shipment: ShipmentOut | None
+    receipt_due: date | None = Field(description="When receipt is expected, once shipped")
+    received_on: date | None
+    completed_on: date | None
+    claims: list[ClaimOut]
+    history: list[HistoryOut]
+    marc_batches: list[str]
+
+
+class RevisionIn(RequestModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"lines": [{"title": "Sejarah Nasional Indonesia", "quantity": 3}]}]
+        },
+    )
+
+    lines: Annotated[list[LineIn], Field(min_length=1, max_length=1000)]
+
+
+class CancelIn(RequestModel):
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"reason": "Budget year closed"}]}
+    )
+
+    reason: Reason
+
+
+class LostIn(RequestModel):
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"note": "Not delivered after 90 days"}]}
+    )
+
+    note: Annotated[str, StringConstraints(max_length=2000)] | None = None
+
+
+class ClaimAnswerIn(RequestModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"action": "resend", "note": "Sent again by EMS"}]},
+    )
+
+    action: Literal["resend", "write_off"]
+    note: Annotated[str, StringConstraints(max_length=2000)] | None = None
+
+
+class ClaimConfirmIn(RequestModel):
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"note": "Replacement copy arrived"}]}
+    )
+
+    note: Annotated[str, StringConstraints(max_length=2000)] | None = None

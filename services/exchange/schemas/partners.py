@@ -1,0 +1,128 @@
+"""Partner libraries: registration, their webhook secret and deliveries, their agreements."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Literal
+
+from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, StringConstraints
+
+from services.exchange.schemas.common import Code, Day, RequestModel, ShortText
+
+
+class PartnerIn(RequestModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "code": "NLB",
+                    "name": "National Library of Belarus",
+                    "country": "BY",
+                    "isil": "BY-HM0000",
+                    "marc_format": "rusmarc",
+                    "webhook_url": "https://exchange.nlb.by/hooks/exchange",
+                }
+            ]
+        },
+    )
+
+    code: Code
+    name: ShortText
+    country: Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")] = Field(
+        description="ISO 3166-1 alpha-2 country code"
+    )
+    isil: Annotated[str, StringConstraints(max_length=32)] | None = None
+    marc_format: Literal["marc21", "unimarc", "rusmarc"]
+    webhook_url: AnyHttpUrl | None = None
+
+
+class PartnerOut(BaseModel):
+    code: str
+    name: str
+    country: str
+    isil: str | None
+    marc_format: str
+    webhook_url: str | None
+    created_at: datetime
+
+
+class PartnerCreated(PartnerOut):
+    api_key: str = Field(description="The partner's API key. It is shown only in this response.")
+    api_key_id: str
+    webhook_secret: str = Field(
+        description="Secret that signs webhook events (HMAC-SHA256). Shown only in this response."
+    )
+
+
+class PartnerPatch(RequestModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"webhook_url": "https://exchange.nlb.by/hooks/exchange"}]},
+    )
+
+    name: ShortText | None = None
+    isil: Annotated[str, StringConstraints(max_length=32)] | None = None
+    webhook_url: AnyHttpUrl | None = None
+
+
+class WebhookSecret(BaseModel):
+    webhook_secret: str = Field(description="Signs webhook events; shown only in this response")
+
+
+class DeliveryOut(BaseModel):
+    id: int
+    event_id: str
+    event: str
+    exchange_id: str
+    attempt: int
+    url: str
+    status_code: int | None
+    error: str | None
+    succeeded: bool
+    duration_ms: int
+    at: datetime
+
+
+class AgreementIn(RequestModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "signed_on": "2025-03-14",
+                    "valid_from": "2025-04-01",
+                    "valid_to": "2030-03-31",
+                    "programmes": ["material_exchange"],
+                    "response_days": 30,
+                    "receipt_days": 60,
+                    "yearly_quota": 500,
+                }
+            ]
+        },
+    )
+
+    signed_on: Day
+    valid_from: Day
+    valid_to: Day
+    programmes: Annotated[
+        list[Literal["material_exchange", "digital_exchange"]], Field(min_length=1)
+    ]
+    response_days: Annotated[int, Field(ge=1, le=365)] = 30
+    receipt_days: Annotated[int, Field(ge=1, le=365)] = 60
+    yearly_quota: Annotated[int, Field(ge=1)] | None = Field(
+        default=None, description="Copies a year, each way"
+    )
+
+
+class AgreementOut(BaseModel):
+    id: int
+    partner: str
+    signed_on: date
+    valid_from: date
+    valid_to: date
+    programmes: list[str]
+    response_days: int
+    receipt_days: int
+    yearly_quota: int | None
+    valid_today: bool

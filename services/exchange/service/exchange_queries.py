@@ -1,0 +1,355 @@
+"""Reading exchanges: one exchange as its reader sees it, and the exchange list.
+
+The API and the pages list exchanges through the same query with optional filters
+(``ListQuery``); the pages ask for a few more columns and the line totals of the page.
+Directions are stored from our side (``outgoing``: we send) and turned round for a partner.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+from pydantic import TypeAdapter
+from sqlalchemy import (
+    BindParameter,
+    Connection,
+    Engine,
+    Integer,
+    Select,
+    Table,
+    bindparam,
+    extract,
+    func,
+    or_,
+)
+from sqlalchemy import select as core_select
+from sqlmodel import SQLModel
+
+from services.exchange.models import (
+    Claim,
+    Exchange,
+    ExchangeEvent,
+    ExchangeLine,
+    MarcBatch,
+    Partner,
+)
+from services.exchange.problems import not_found
+from services.exchange.schemas.common import Page
+from services.exchange.schemas.exchanges import (
+    ClaimOut,
+    ExchangeOut,
+    ExchangeSummary,
+    HistoryOut,
+    LineOut,
+    ShipmentOut,
+)
+from services.exchange.service import read_cache
+from services.exchange.service.access import sees
+from services.exchange.service.context import Context
+from services.exchange.service.keys import Caller
+
+OUTGOING = "outgoing"
+INCOMING = "incoming"
+
+
+def seen_direction(caller: Caller, stored: str) -> str:
+    """Stored directions are ours; a partner sees them from its own side."""
+    if caller.is_staff:
+        return stored
+    return INCOMING if stored == OUTGOING else OUTGOING
+
+
+def receipt_due(shipped_on: date | None, receipt_days: int | None) -> date | None:
+    """When the recipient should have the parcel: the agreement's days after shipment."""
+    return shipped_on + timedelta(days=receipt_days) if shipped_on and receipt_days else None
+
+
+# The reads select only the columns they show from the tables (no ORM objects: hydrating
+# them cost more than the query, 100 per page) with statements built once, so SQLAlchemy
+# reuses their compiled form instead of matching new statement objects to it.
+
+
+def _table(model: type[SQLModel]) -> Table:
+    return SQLModel.metadata.tables[str(model.__tablename__)]
+
+
+_EXCHANGES, _PARTNERS = _table(Exchange), _table(Partner)
+_EX, _PARTNER = _EXCHANGES.c, _PARTNERS.c
+_LINE = _table(ExchangeLine).c
+_EVENT = _table(ExchangeEvent).c
+_CLAIM = _table(Claim).c
+_BATCH = _table(MarcBatch).c
+_SUMMARY_COLUMNS = (
+    _EX.id,
+    _EX.state,
+    _EX.direction,
+    _EX.respond_by,
+    _EX.created_at,
+    _EX.updated_at,
+    _PARTNER.code,
+)
+# What the pages' lists show besides the summary: the partner's name and the receipt due.
+_PAGE_COLUMNS = (_PARTNER.name, _EX.shipment, _EX.receipt_days)
+_WITH_PARTNER = _EX.partner_id == _PARTNER.id
+_BY_EXCHANGE: BindParameter[str] = bindparam("exchange_id")
+_DETAIL = (
+    core_select(
+        *_SUMMARY_COLUMNS,
+        _EX.partner_id,
+        _EX.decline_reason,
+        _EX.cancel_reason,
+        _EX.shipment,
+        _EX.receipt_days,
+        _EX.received_on,
+        _EX.completed_on,
+    )
+    .join_from(_EXCHANGES, _PARTNERS, _WITH_PARTNER)
+    .where(_EX.id == _BY_EXCHANGE)
+)
+_LINES = (
+    core_select(*(_LINE[name] for name in LineOut.model_fields))
+    .where(_LINE.exchange_id == _BY_EXCHANGE)
+    .order_by(_LINE.position)
+)
+_HISTORY = (
+    core_select(*(_EVENT[name] for name in HistoryOut.model_fields))
+    .where(_EVENT.exchange_id == _BY_EXCHANGE)
+    .order_by(_EVENT.seq)
+)
+_CLAIMS = (
+    core_select(*(_CLAIM[name] for name in ClaimOut.model_fields))
+    .where(_CLAIM.exchange_id == _BY_EXCHANGE)
+    .order_by(_CLAIM.id)
+)
+_BATCHES = (
+    core_select(_BATCH.id).where(_BATCH.exchange_id == _BY_EXCHANGE).order_by(_BATCH.created_at)
+)
+# Lines, copies and the first title of the exchanges on one page of a list.
+_LINE_TOTALS = (
+    core_select(
+        _LINE.exchange_id,
+        func.count(),
+        func.coalesce(func.sum(_LINE.quantity), 0),
+        func.min(_LINE.title),
+    )
+    .where(_LINE.exchange_id.in_(bindparam("exchange_ids", expanding=True)))
+    .group_by(_LINE.exchange_id)
+)
+
+
+def _summary_fields(caller: Caller, home: str, row: Sequence[Any]) -> dict[str, Any]:
+    """One exchange as the caller sees it, from a row that starts with ``_SUMMARY_COLUMNS``."""
+    exchange_id, state, direction, respond_by, created_at, updated_at, code = row[:7]
+    outgoing = direction == OUTGOING
+    return {
+        "id": exchange_id,
+        "state": state,
+        "direction": seen_direction(caller, direction),
+        "sender": home if outgoing else code,
+        "recipient": code if outgoing else home,
+        "partner": code,
+        "respond_by": respond_by,
+        "created_at": created_at,
+        "updated_at": updated_at,
+    }
+
+
+def view(engine: Engine, home: str, caller: Caller, exchange_id: str) -> ExchangeOut:
+    which = {"exchange_id": exchange_id}
+    with engine.connect() as conn:
+        found = conn.execute(_DETAIL, which).first()
+        if found is None or not sees(caller, found.partner_id):
+            raise not_found(f"exchange {exchange_id}")
+        lines = conn.execute(_LINES, which).all()
+        events = conn.execute(_HISTORY, which).all()
+        claims = conn.execute(_CLAIMS, which).all()
+        batches = conn.execute(_BATCHES, which).scalars().all()
+    shipment = ShipmentOut.model_validate(found.shipment) if found.shipment else None
+    return ExchangeOut.model_validate(
+        {
+            **_summary_fields(caller, home, found),
+            "lines": [line._asdict() for line in lines],
+            "decline_reason": found.decline_reason,
+            "cancel_reason": found.cancel_reason,
+            "shipment": shipment,
+            "receipt_due": receipt_due(
+                shipment.shipped_on if shipment else None, found.receipt_days
+            ),
+            "received_on": found.received_on,
+            "completed_on": found.completed_on,
+            "claims": [
+                {
+                    **claim._asdict(),
+                    "raised_at": claim.raised_at,
+                    "settled_at": claim.settled_at,
+                }
+                for claim in claims
+            ],
+            "history": [{**event._asdict(), "at": event.at} for event in events],
+            "marc_batches": list(batches),
+        }
+    )
+
+
+# --- the exchange list -------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ListQuery:
+    """What an exchange list was asked for; a filter left empty is not applied.
+
+    Hashable, so it is part of the read cache's key. ``direction`` is seen from the reader's
+    side; ``q`` is words to find in the lines' title, author or ISBN, or the start of the
+    exchange id (the pages search; the API filters on the others only).
+    """
+
+    state: str | None = None
+    partner: str | None = None
+    direction: str | None = None
+    year: int | None = None
+    q: str | None = None
+    limit: int = 100
+    offset: int = 0
+
+
+# Built once per combination of filters (the number of words counts as one), values left as
+# binds. The API's combinations are few; the pages' text search has one per number of words,
+# so the cache is bounded.
+@functools.lru_cache(maxsize=256)
+def _list_statements(
+    own_only: bool,
+    by_state: bool,
+    by_partner: bool,
+    by_direction: bool,
+    by_year: bool,
+    words: int,
+    page_columns: bool,
+) -> tuple[Select[Any], Select[Any]]:
+    """The page query and its count for one combination of filters, values left as binds."""
+    conditions = []
+    if own_only:
+        conditions.append(_EX.partner_id == bindparam("partner_id"))
+    if by_state:
+        conditions.append(_EX.state == bindparam("state"))
+    if by_partner:
+        conditions.append(_PARTNER.code == bindparam("partner"))
+    if by_direction:
+        conditions.append(_EX.direction == bindparam("direction"))
+    if by_year:
+        conditions.append(extract("year", _EX.created_at) == bindparam("year", type_=Integer))
+    for n in range(words):
+        pattern: BindParameter[str] = bindparam(f"word_{n}")
+        matching_lines = core_select(_LINE.exchange_id).where(
+            or_(
+                _LINE.title.ilike(pattern),
+                _LINE.author.ilike(pattern),
+                _LINE.isbn.ilike(bindparam(f"isbn_{n}")),
+            )
+        )
+        conditions.append(
+            or_(_EX.id.in_(matching_lines), _EX.id.startswith(bindparam(f"prefix_{n}")))
+        )
+    page = (
+        core_select(*_SUMMARY_COLUMNS, *(_PAGE_COLUMNS if page_columns else ()))
+        .join_from(_EXCHANGES, _PARTNERS, _WITH_PARTNER)
+        .where(*conditions)
+        .order_by(_EX.created_at.desc(), _EX.id)
+        .limit(bindparam("limit", type_=Integer))
+        .offset(bindparam("offset", type_=Integer))
+    )
+    count = core_select(func.count()).select_from(_EXCHANGES)
+    if by_partner:  # only the partner's code needs the join
+        count = count.join_from(_EXCHANGES, _PARTNERS, _WITH_PARTNER)
+    return page, count.where(*conditions)
+
+
+def list_rows(
+    conn: Connection, caller: Caller, query: ListQuery, *, page_columns: bool = False
+) -> tuple[Sequence[Sequence[Any]], int]:
+    """One page of the caller's exchanges, newest first, and how many there are in all.
+
+    Each row holds the summary columns (id, state, stored direction, respond by, created,
+    updated, partner code); with ``page_columns`` the partner's name, the shipment and the
+    receipt days follow.
+    """
+    words = (query.q or "").split()
+    direction = query.direction
+    page, count = _list_statements(
+        not caller.is_staff,
+        bool(query.state),
+        bool(query.partner),
+        bool(direction),
+        bool(query.year),
+        len(words),
+        page_columns,
+    )
+    values: dict[str, Any] = {
+        "partner_id": caller.partner_id,
+        "state": query.state,
+        "partner": query.partner,
+        "direction": seen_direction(caller, direction) if direction else None,
+        "year": query.year,
+        "limit": query.limit,
+        "offset": query.offset,
+    }
+    for n, word in enumerate(words):
+        values[f"word_{n}"] = f"%{word}%"
+        values[f"isbn_{n}"] = f"%{word.replace('-', '')}%"
+        values[f"prefix_{n}"] = word
+    rows = conn.execute(page, values).all()
+    if len(rows) < query.limit and (rows or not query.offset):
+        total = query.offset + len(rows)  # the last page: nothing to count
+    else:
+        total = conn.execute(count, values).scalar_one()
+    return rows, total
+
+
+def line_totals(
+    conn: Connection, exchange_ids: Sequence[str]
+) -> dict[str, tuple[int, int, str | None]]:
+    """Lines, copies and the first title (alphabetically) of each exchange that has lines."""
+    if not exchange_ids:
+        return {}
+    found = conn.execute(_LINE_TOTALS, {"exchange_ids": list(exchange_ids)}).all()
+    return {exchange_id: (lines, copies, title) for exchange_id, lines, copies, title in found}
+
+
+def list_for(engine: Engine, home: str, caller: Caller, query: ListQuery) -> Page[ExchangeSummary]:
+    with engine.connect() as conn:
+        rows, total = list_rows(conn, caller, query)
+    return _PAGE.validate_python(
+        {
+            "items": [_summary_fields(caller, home, row) for row in rows],
+            "total": total,
+            "limit": query.limit,
+            "offset": query.offset,
+        }
+    )
+
+
+_PAGE: TypeAdapter[Page[ExchangeSummary]] = TypeAdapter(Page[ExchangeSummary])
+_EXCHANGE: TypeAdapter[ExchangeOut] = TypeAdapter(ExchangeOut)
+
+
+async def list_answer(ctx: Context, caller: Caller, query: ListQuery) -> read_cache.Answer:
+    """``list_for`` as JSON, from the read cache while the database has not changed."""
+
+    def build() -> bytes:
+        return _PAGE.dump_json(list_for(ctx.engine, ctx.settings.home_code, caller, query))
+
+    key = ("list", caller.role, caller.partner_id, query)
+    return await read_cache.answer(ctx.reads, key, build)
+
+
+async def view_answer(ctx: Context, caller: Caller, exchange_id: str) -> read_cache.Answer:
+    """``view`` as JSON, from the read cache while the database has not changed."""
+    key = ("exchange", caller.role, caller.partner_id, exchange_id)
+
+    def build() -> bytes:
+        return _EXCHANGE.dump_json(view(ctx.engine, ctx.settings.home_code, caller, exchange_id))
+
+    return await read_cache.answer(ctx.reads, key, build)

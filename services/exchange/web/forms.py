@@ -1,0 +1,45 @@
+"""Reading numbers and dates from forms and query strings, the same way on every page.
+
+A field that cannot be read raises ``FormError`` with a message for the reader, which the
+handler shows as a validation problem; the service layer then checks what the values mean.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+from starlette.datastructures import FormData
+
+from services.exchange.web.pages import field
+
+_DIGITS = re.compile(r"[0-9]{1,9}")
+
+
+class FormError(ValueError):
+    """A field that cannot be read (a count that is not a number)."""
+
+
+def whole_number(form: FormData, name: str, label: str) -> int | None:
+    value = field(form, name)
+    if value is None:
+        return None
+    if not re.fullmatch(r"-?[0-9]{1,9}", value):
+        shown = value if len(value) <= 20 else value[:20] + "…"
+        raise FormError(f"{label}: {shown!r} is not a whole number (up to 9 digits)")
+    return int(value)
+
+
+def day(form: FormData, name: str, label: str) -> date | None:
+    value = field(form, name)
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise FormError(f"{label}: {value!r} is not a date (YYYY-MM-DD)") from None
+
+
+def small_number(value: str | None) -> int | None:
+    """A count or id from a query string; anything else (or absurdly large) is ignored."""
+    return int(value) if value and _DIGITS.fullmatch(value) else None
