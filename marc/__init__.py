@@ -9,7 +9,7 @@ package depends on nothing but the standard library, pymarc and defusedxml.
 """
 
 from marc.binary_writer import parse_marc21, to_marc21
-from marc.charsets import TextEncoding
+from marc.charsets import TEXT_ENCODINGS, TextEncoding
 from marc.checking import Finding, check_record
 from marc.conversion import to_marc21_record
 from marc.detection import detect_format
@@ -27,10 +27,14 @@ from marc.marcjson_writer import marcjson_collection, to_marcjson
 from marc.marcxml_writer import marcxml_collection, record_xml
 from marc.outcomes import Dialect, MarcFormat, ReadRecord, RejectedRecord, ResumePoint
 from marc.reading import read_records
+from marc.unimarc_context import HEADING_FORMS, HeadingForm
 
 __all__ = [
+    "HEADING_FORMS",
+    "TEXT_ENCODINGS",
     "Dialect",
     "Finding",
+    "HeadingForm",
     "MarcFormat",
     "MarcFormatError",
     "ReadRecord",

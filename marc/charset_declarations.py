@@ -54,11 +54,19 @@ class Declaration:
     where: str
     shown: str
     problem: str | None = None  # why the declaration cannot be used, if it cannot
+    named: bool = False  # the caller named the file's character set; the record was not asked
 
     def described(self) -> str:
         """E.g. "Leader/09 is blank (MARC-8)"."""
         meaning = f" ({ENCODING_NAMES[self.encoding]})" if self.encoding else ""
         return f"{self.where} is {self.shown}{meaning}"
+
+
+def named_declaration(encoding: TextEncoding) -> Declaration:
+    """What stands for a record's declaration when the caller named the file's set."""
+    return Declaration(
+        encoding, "the character set named for the file", ENCODING_NAMES[encoding], named=True
+    )
 
 
 def marc21_declaration(leader: str) -> Declaration:

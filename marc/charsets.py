@@ -9,14 +9,16 @@ ISO 5426 ones decode composed, and search has to match both.
 
 import re
 import unicodedata
-from typing import Literal
+from typing import Literal, get_args
 
 from marc.iso5426 import decode_iso5426
-from marc.marc8 import decode_marc8
+from marc.marc8 import decode_marc8, decode_marc8_noting
 from marc.outcomes import Dialect
 from marc.text_errors import UndecodableText
 
 TextEncoding = Literal["utf-8", "marc-8", "iso-5426", "cp1251", "cp866", "koi8-r", "latin-1"]
+# Every name a caller may give for the character set of a file, in a stable order.
+TEXT_ENCODINGS: tuple[TextEncoding, ...] = get_args(TextEncoding)
 
 ENCODING_NAMES: dict[TextEncoding, str] = {
     "utf-8": "UTF-8",
@@ -61,6 +63,17 @@ def decode_text(data: bytes, encoding: TextEncoding) -> str:
     if text.isascii():
         return text
     return unicodedata.normalize("NFC", text)
+
+
+def decode_text_noting(data: bytes, encoding: TextEncoding) -> tuple[str, str]:
+    """``decode_text``, and the combining marks a MARC-8 decoding dropped from the end.
+
+    Only MARC-8 drops anything (a mark with no letter after it to carry it); the second
+    value is "" for every other set and for text that ends with a letter.
+    """
+    if encoding == "marc-8":
+        return decode_marc8_noting(data)
+    return decode_text(data, encoding), ""
 
 
 def nfc(text: str) -> str:

@@ -41,6 +41,10 @@ class Finding:
 
 _FieldCheck = Callable[[pymarc.Field, list[Finding]], None]
 
+# Subfields whose blanks are data: 886 $b holds a foreign field's indicators (or its
+# leader, or a control field's content), and blank indicators are indicators.
+_BLANKS_ARE_CONTENT = frozenset({("886", "b")})
+
 
 def check_record(record: pymarc.Record, dialect: Dialect = "marc21") -> list[Finding]:
     """Every finding for ``record``, in field order; an empty list for a clean record.
@@ -124,7 +128,7 @@ def _check_subfield(tag: str, code: str, value: str, findings: list[Finding]) ->
                 f"Field {tag} has subfield code '{code}'; codes are lowercase letters or digits.",
             )
         )
-    if not value.strip():
+    if not value.strip() and not (value and (tag, code) in _BLANKS_ARE_CONTENT):
         findings.append(Finding("warning", tag, f"Field {tag} ${code} is empty."))
 
 

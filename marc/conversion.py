@@ -6,14 +6,19 @@ whose coded positions MARC 21 cannot all hold (the leader, 100, 105, 106, 110, 8
 are also kept whole in 886 (foreign MARC information field), which MARC 21 defines
 for exactly this: $2 names the source format, $a the tag, $b the indicators (or a
 control field's data), and the source subfields follow with their own codes.
+
+Name headings are formed as the partner's national library forms them (RUSMARC and
+BELMARC: the Russian State Library's MARC 21 form) or as the Library of Congress's
+conversion specification says (every other UNIMARC); the caller may choose either.
 """
 
 import pymarc
 
 from marc.crosswalk_table import ALSO_KEPT, BY_SOURCE, FieldMapping
+from marc.dialects import national_format
 from marc.outcomes import Dialect
 from marc.record_parts import control_field, data_field, subfield
-from marc.unimarc_context import Context
+from marc.unimarc_context import HEADING_FORMS, Context, HeadingForm
 from marc.unimarc_conversions import CONVERSIONS
 from marc.unimarc_fixed import marc21_008, marc21_leader
 
@@ -31,22 +36,36 @@ def to_marc21_record(
     *,
     source_isil: str | None = None,
     source_format: str | None = None,
+    heading_form: HeadingForm | None = None,
 ) -> pymarc.Record:
     """The MARC 21 form of ``record``; a MARC 21 record is returned as it is.
 
     ``source_isil`` is the partner's ISIL: with it the source's control number is also
     kept as 035 "(ISIL)number" and 003. ``source_format`` is the code written to 886
     $2 (default: the format named in 801 $2, such as "rusmarc", else "unimarc").
+    ``heading_form`` is "national" or "lc" (see HeadingForm); left out, it is
+    "national" for RUSMARC and BELMARC (named in ``source_format`` or 801 $2, or made
+    by an agency in Russia or Belarus, as 801 $a says) and "lc" for other UNIMARC.
     The result is a new record; ``record`` is not changed.
     """
+    if heading_form is not None and heading_form not in HEADING_FORMS:
+        raise ValueError(
+            f"heading_form is {heading_form!r}; it must be one of {', '.join(HEADING_FORMS)}"
+        )
     if dialect == "marc21":
         return record
-    return _Conversion(record, source_isil, source_format).run()
+    if heading_form is None:
+        heading_form = "national" if national_format(record, source_format) else "lc"
+    return _Conversion(record, source_isil, source_format, heading_form).run()
 
 
 class _Conversion:
     def __init__(
-        self, record: pymarc.Record, source_isil: str | None, source_format: str | None
+        self,
+        record: pymarc.Record,
+        source_isil: str | None,
+        source_format: str | None,
+        heading_form: HeadingForm,
     ) -> None:
         self._record = record
         sources = record.get_fields("801")
@@ -58,6 +77,7 @@ class _Conversion:
             source_isil=(source_isil or "").strip() or None,
             cataloguing_sources=sources,
             source_format=source_format or next((name for name in named if name), "unimarc"),
+            heading_form=heading_form,
         )
 
     def run(self) -> pymarc.Record:

@@ -7,10 +7,13 @@ disagree, so the document a cataloguer reads is always the mapping the code appl
 
 import sys
 
+import pymarc
+
 from marc.charset_declarations import UNIMARC_CHARACTER_SETS
 from marc.charsets import ENCODING_NAMES
 from marc.crosswalk_table import (
     ALSO_KEPT,
+    BY_SOURCE,
     COMPUTED,
     FIELDS,
     FROM_IND1,
@@ -18,7 +21,10 @@ from marc.crosswalk_table import (
     POSITIONS,
     FieldMapping,
 )
-from marc.unimarc_codes import COUNTRIES, RELATORS
+from marc.record_parts import data_field, subfield
+from marc.unimarc_codes import COUNTRIES, RELATORS, RUSSIAN_RELATOR_TERMS
+from marc.unimarc_context import HEADING_FORMS, Context, HeadingForm
+from marc.unimarc_names import corporate_name, personal_name
 
 _INTRODUCTION = """\
 # UNIMARC to MARC 21 crosswalk
@@ -46,19 +52,43 @@ runs on (`marc/crosswalk_table.py`, with the code lists in `marc/unimarc_codes.p
 
 UNIMARC leaves ISBD punctuation to the display; MARC 21 records carry it. The conversion
 supplies it in 245, 250, 264, 300 and 490 (and before subfields such as `$b` of 246),
-and sets Leader/18 to `i`. Access points (1XX, 6XX, 7XX) get the commas between name,
-titles and dates, and no closing period.
+and sets Leader/18 to `i`. Access points (1XX, 6XX, 7XX) get no closing period; in the
+LC heading form they get the commas between name, titles and dates (see Name headings).
+
+## Name headings
+
+Names of persons, families and corporate bodies (700-722 into 100/110/111 and
+700/710/711, and 600-602 as subjects) are formed in one of two ways.
+
+- **National form**, as the Russian State Library writes headings in its own MARC 21,
+  so that a partner's records match the ones its national library publishes: the full
+  forenames of UNIMARC `$g` in `$a` (the initials of `$b` only when there is no `$g`),
+  no punctuation added between subfields, and before each `$4` code a Russian relator
+  term in `$e` (`$j` for a meeting), in records catalogued in Russian (100 `$a`/22-24
+  `rus`). A code with no term in the relator table gets `$4` only.
+- **LC form**, as the Library of Congress's UNIMARC to MARC 21 conversion specifications
+  say: surname and initials (`$a, $b`) in `$a`, the full forenames of `$g` in
+  parentheses in `$q`, commas before `$c` and `$d`, a period before a corporate body's
+  `$b`, and the relator code in `$4` only.
+
+RUSMARC and BELMARC records get the national form: a record is taken as one when the
+partner is registered with that format, when 801 `$2` names it, or when the agency that
+made the record (801 `$a`) is in Russia (`RU`) or Belarus (`BY`). Every other UNIMARC
+record gets the LC form. Either form can be asked for instead (`heading_form="national"`
+or `"lc"` in `marc.to_marc21_record`), so that an import can choose it per partner.
+
+{examples}
 """
 
 
 def render() -> str:
     """The whole document."""
     parts = [
-        _INTRODUCTION.format(also_kept=", ".join(sorted(ALSO_KEPT))),
+        _INTRODUCTION.format(also_kept=", ".join(sorted(ALSO_KEPT)), examples=_examples()),
         _fields(),
         _positions(),
         _character_sets(),
-        _code_table("Relator codes", "UNIMARC $4", "MARC 21 $4", RELATORS),
+        _relators(),
         _code_table(
             "Country codes", "UNIMARC 102 $a (ISO 3166)", "MARC 21 008/15-17, 044 $a", COUNTRIES
         ),
@@ -141,6 +171,74 @@ def _character_sets() -> str:
     ]
     for code, encoding in UNIMARC_CHARACTER_SETS.items():
         lines.append(f"| {code} | {ENCODING_NAMES[encoding]} |")
+    return "\n".join(lines) + "\n"
+
+
+# The examples are converted when the document is made, so they show what the code does.
+# The first is a heading of the Russian State Library's RUSMARC record 002988236, whose
+# MARC 21 700 reads "$aПаренаго, Михаил Алексеевич$d1780-1832$eпер.$4trl".
+_EXAMPLES: tuple[tuple[str, str, str, tuple[tuple[str, str], ...]], ...] = (
+    (
+        "702",
+        " ",
+        "1",
+        (
+            ("a", "Паренаго"),
+            ("b", "М. А."),
+            ("f", "1780-1832"),
+            ("g", "Михаил Алексеевич"),
+            ("4", "730"),
+        ),
+    ),
+    ("712", "0", "2", (("a", "Московский университет"), ("b", "Типография"), ("4", "610"))),
+)
+
+
+def _examples() -> str:
+    lines = [
+        "| UNIMARC | heading form | MARC 21 |",
+        "|---|---|---|",
+    ]
+    for tag, first, second, codes in _EXAMPLES:
+        source = data_field(tag, first, second, [subfield(code, value) for code, value in codes])
+        for form in HEADING_FORMS:
+            converted = _heading(source, form)
+            lines.append(f"| {_cell(_shown(source))} | {form} | {_cell(_shown(converted))} |")
+    return "\n".join(lines)
+
+
+def _heading(source: pymarc.Field, form: HeadingForm) -> pymarc.Field:
+    context = Context(
+        has_main_entry=True,
+        language_of_cataloguing="rus",
+        source_isil=None,
+        cataloguing_sources=[],
+        source_format="rusmarc",
+        heading_form=form,
+    )
+    context.done.add("main entry")  # an added entry, as in the record it comes from
+    convert = personal_name if source.tag.startswith("70") else corporate_name
+    [field] = convert(source, BY_SOURCE[source.tag], context)
+    return field
+
+
+def _shown(field: pymarc.Field) -> str:
+    indicators = "".join(value if value != " " else "#" for value in field.indicators or ())
+    codes = "".join(f"${code}{value}" for code, value in field.subfields)
+    return f"`{field.tag} {indicators} {codes}`"
+
+
+def _relators() -> str:
+    lines = [
+        "## Relator codes",
+        "",
+        "The Russian term goes in `$e` beside `$4` in the national heading form.",
+        "",
+        "| UNIMARC $4 | MARC 21 $4 | Russian term |",
+        "|---|---|---|",
+    ]
+    for code, marc_code in sorted(RELATORS.items()):
+        lines.append(f"| {code} | {marc_code} | {RUSSIAN_RELATOR_TERMS.get(code, '—')} |")
     return "\n".join(lines) + "\n"
 
 

@@ -210,8 +210,9 @@ FIELDS: tuple[FieldMapping, ...] = (
         ),
         (COMPUTED, " "),
         "Language codes (ISO 639-2, which MARC 21 shares). The first $a also goes to "
-        "008/35-37. First indicator: 0 (original language) stays 0, 1 (translation) and 2 "
-        "(contains translations) become 1.",
+        "008/35-37. Fill characters (|||) and blanks are not languages and are left out; "
+        "a 101 with nothing else gives no 041. First indicator: 0 (original language) "
+        "stays 0, 1 (translation) and 2 (contains translations) become 1.",
     ),
     FieldMapping(
         "102",
@@ -412,7 +413,8 @@ FIELDS: tuple[FieldMapping, ...] = (
             _LINK_SUBFIELDS,
             ("0", second),
             f"{name}. Embedded fields ($1) become subfields: 001 $w, 200 $a $t, 7XX $a $a, "
-            "205 $b, 210 $d, 215 $h, 225 $k, 010 $z, 011 $x, 500 $s; $v volume becomes $g.",
+            "205 $b (the whole edition statement, punctuated as in 250), 210 $d, 215 $h, "
+            "225 $k, 010 $z, 011 $x, 500 $s; $v volume becomes $g.",
             constants=(("i", label),) if label else (),
         )
         for source, target, second, name, label in (
@@ -546,8 +548,9 @@ FIELDS: tuple[FieldMapping, ...] = (
         "personal_name",
         (*_PERSON, *_SUBDIVISIONS),
         (COMPUTED, COMPUTED),
-        "Personal name as subject. $a and $b make '$a, $b'; $d (roman numerals) becomes $b, "
-        "$f (dates) $d, $g (fuller forename) $q in parentheses, $3 (authority number) $0. "
+        "Personal name as subject, in the heading form (see Name headings): '$a, $g' "
+        "(national) or '$a, $b' with $g (fuller forename) in $q in parentheses (LC). $d "
+        "(roman numerals) becomes $b, $f (dates) $d, $3 (authority number) $0. "
         "Subdivisions: $j form to $v, $x stays, $y place to $z, $z period to $y. First "
         "indicator: UNIMARC second indicator 1 (surname) gives 1, 0 (forename or direct "
         "order) 0. Second indicator 7 with $2 when the thesaurus is named, else 4.",
@@ -677,10 +680,11 @@ FIELDS: tuple[FieldMapping, ...] = (
         "personal_name",
         _PERSON,
         (COMPUTED, " "),
-        "Primary responsibility becomes the main entry. $a and $b make '$a, $b', $d "
-        "(roman numerals) $b, $c stays, $f (dates) $d, $g (fuller forename) $q in "
-        "parentheses, $p (affiliation) $u, $3 $0; relator codes $4 become MARC relator "
-        "codes (see the relator table). First indicator from the UNIMARC second: 1 "
+        "Primary responsibility becomes the main entry, in the heading form (see Name "
+        "headings): '$a, $g' with a relator term in $e (national) or '$a, $b' with $g "
+        "(fuller forename) in $q in parentheses (LC). $d (roman numerals) becomes $b, $c "
+        "stays, $f (dates) $d, $p (affiliation) $u, $3 $0; relator codes $4 become MARC "
+        "relator codes (see the relator table). First indicator from the UNIMARC second: 1 "
         "(surname) or 0 (forename, direct order).",
     ),
     FieldMapping(
@@ -708,8 +712,9 @@ FIELDS: tuple[FieldMapping, ...] = (
         "Corporate body, primary responsibility; a meeting (first indicator 1) becomes 111. "
         "$c (qualifier) is added to the name in parentheses, $g and $h (inverted element, "
         "rest of the name) follow ', ', $d number of meeting becomes $n, $e place $c, $f "
-        "date $d. First indicator: the UNIMARC second (0 inverted, 1 jurisdiction, 2 "
-        "direct order) uses the same codes.",
+        "date $d. In the national heading form a relator term goes in $e ($j for a "
+        "meeting) beside $4, and no period before $b. First indicator: the UNIMARC "
+        "second (0 inverted, 1 jurisdiction, 2 direct order) uses the same codes.",
     ),
     FieldMapping(
         "711",
@@ -733,7 +738,8 @@ FIELDS: tuple[FieldMapping, ...] = (
         "family_name",
         (("a", "a"), ("f", "d"), ("3", "0"), ("4", "4")),
         ("3", " "),
-        "Family name, primary responsibility.",
+        "Family name, primary responsibility; in the national heading form a relator term "
+        "goes in $e beside $4, and no comma before $d.",
     ),
     FieldMapping(
         "721",

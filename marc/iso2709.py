@@ -17,13 +17,16 @@ from marc.charset_declarations import (
     fallback,
     first_choice,
     marc21_declaration,
+    named_declaration,
     unimarc_declaration,
 )
-from marc.charsets import ENCODING_NAMES, WHOLE_FIELD_ENCODINGS, TextEncoding, decode_text, nfc
+from marc.charsets import WHOLE_FIELD_ENCODINGS, TextEncoding, decode_text_noting, nfc
+from marc.decoding_messages import dropped_marks_flag, encoding_note, shown_character, utf8_problem
 from marc.dialects import dialect_of
 from marc.field_rules import is_subfield_code
 from marc.outcomes import Dialect
 from marc.record_parts import control_field, data_field, subfield, subfields_from
+from marc.replacement_characters import may_hold_replacement, replacement_flags
 from marc.text_errors import UndecodableText
 
 LEADER_LENGTH = 24
@@ -64,7 +67,8 @@ def decode_record(
 
     ``dialect`` and ``encoding`` are what the caller knows for certain (the partner's
     format and character set); without them both are worked out from the record, and
-    ``default_dialect`` decides a record whose fields do not show its dialect.
+    ``default_dialect`` decides a record whose fields do not show its dialect. Text that
+    already holds U+FFFD is read as it is, and flagged.
     """
     if len(data) < _MIN_RECORD_LENGTH:
         raise RecordDefect(
@@ -83,7 +87,10 @@ def decode_record(
 
     tags = [entry[0] for entry in entries]
     chosen_dialect = dialect or dialect_of(tags, default_dialect)
-    declaration = _declaration(data, entries, leader, chosen_dialect)
+    if encoding is None:
+        declaration = _declaration(data, entries, leader, chosen_dialect)
+    else:
+        declaration = named_declaration(encoding)
     try:
         choice = first_choice(data, declaration, chosen_dialect, encoding)
     except UndecodableText as problem:
@@ -100,7 +107,10 @@ def decode_record(
     record = pymarc.Record()
     record.leader = pymarc.Leader(leader)
     record.fields = fields
-    return DecodedRecord(record, chosen_dialect, choice.flags + field_flags)
+    flags = choice.flags + field_flags
+    if may_hold_replacement(data):
+        flags += replacement_flags(record)
+    return DecodedRecord(record, chosen_dialect, flags)
 
 
 def _declaration(
@@ -229,7 +239,7 @@ def _fields(
             try:
                 text = content.decode("utf-8")
             except UnicodeDecodeError as error:
-                raise _TextDefect(_utf8_problem(content, error, tag, declaration)) from None
+                raise _TextDefect(utf8_problem(content, error, tag, declaration)) from None
             if tag < "010" and tag.isdigit():
                 fields.append(control_field(tag, text if text.isascii() else nfc(text)))
                 continue
@@ -257,9 +267,14 @@ def _field(
     declaration: Declaration,
     indicator_count: int,
 ) -> tuple[pymarc.Field, tuple[str, ...]]:
-    """One field the careful way, with a flag if text had to be kept under $a."""
+    """One field the careful way, with flags for what had to be worked around.
+
+    Text may have had to be kept under $a, or a MARC-8 value may have ended with a
+    combining mark that had no letter to go on.
+    """
     if tag < "010" and tag.isdigit():
-        return control_field(tag, _text(content, tag, encoding, declaration)), ()
+        data, noted = _text(content, tag, encoding, declaration)
+        return control_field(tag, data), noted
     tolerated = max(indicator_count, 2) + 1
     flags: tuple[str, ...] = ()
     if encoding in WHOLE_FIELD_ENCODINGS:
@@ -272,14 +287,17 @@ def _field(
     else:
         head_bytes, *byte_parts = content.split(SUBFIELD_DELIMITER)
         head = head_bytes.decode("latin-1")
-        values = [
-            (chr(part[0]), _text(part[1:], f"{tag} ${chr(part[0])}", encoding, declaration))
-            for part in byte_parts
-            if part
-        ]
+        values = []
+        for part in byte_parts:
+            if part:
+                code = chr(part[0])
+                value, noted = _text(part[1:], f"{tag} ${code}", encoding, declaration)
+                values.append((code, value))
+                flags += noted
         leftover = ""
         if len(head_bytes) > tolerated:
-            leftover = _text(head_bytes[2:], tag, encoding, declaration)
+            leftover, noted = _text(head_bytes[2:], tag, encoding, declaration)
+            flags += noted
     first, second = _indicators(head[:2] if leftover else head, tag, encoding)
     subfields = []
     if leftover:
@@ -294,7 +312,7 @@ def _field(
         if not is_subfield_code(code):
             raise RecordDefect(
                 f"field {tag} has a subfield code that is not a printable ASCII character "
-                f"({_shown_character(code, encoding)})"
+                f"({shown_character(code, encoding)})"
             )
         subfields.append(subfield(code, value))
     return data_field(tag, first, second, subfields), flags
@@ -305,31 +323,15 @@ def _whole_field(content: bytes, tag: str, encoding: TextEncoding, declaration: 
         try:
             text = content.decode("utf-8")
         except UnicodeDecodeError as error:
-            raise _TextDefect(_utf8_problem(content, error, tag, declaration)) from None
+            raise _TextDefect(utf8_problem(content, error, tag, declaration)) from None
     else:
-        text = _text(content, tag, encoding, declaration)
+        text = _text(content, tag, encoding, declaration)[0]  # these sets drop nothing
     if text.isascii():
         return text
     # NFC per value, never across the whole field: a combining mark at the start of a
     # value would otherwise merge with the subfield code before it.
     first, *parts = text.split("\x1f")
     return "\x1f".join([first, *(part[:1] + nfc(part[1:]) for part in parts)])
-
-
-def _utf8_problem(
-    content: bytes, error: UnicodeDecodeError, tag: str, declaration: Declaration
-) -> str:
-    before = content[: error.start].split(SUBFIELD_DELIMITER)
-    if len(before) > 1 and not before[-1]:
-        return (
-            f"field {tag} has a subfield code that is not a printable ASCII character "
-            f"(byte 0x{content[error.start]:02X})"
-        )
-    where = f"{tag} ${chr(before[-1][0])}" if len(before) > 1 else tag
-    position = len(before[-1]) - 1 if len(before) > 1 else error.start
-    bad = content[error.start]
-    note = _encoding_note("utf-8", declaration)
-    return f"field {where}: byte 0x{bad:02X} at position {position} is not valid UTF-8 {note}"
 
 
 def _indicators(indicator_text: str, tag: str, encoding: TextEncoding) -> tuple[str, str]:
@@ -349,38 +351,23 @@ def _indicators(indicator_text: str, tag: str, encoding: TextEncoding) -> tuple[
         if indicator not in _PRINTABLE_INDICATORS:
             raise RecordDefect(
                 f"field {tag} has an indicator that is not a printable ASCII character "
-                f"({_shown_character(indicator, encoding)})"
+                f"({shown_character(indicator, encoding)})"
             )
     return first, second
 
 
-def _shown_character(character: str, encoding: TextEncoding) -> str:
-    if encoding not in WHOLE_FIELD_ENCODINGS and not character.isascii():
-        return f"byte 0x{ord(character):02X}"  # it came from latin-1 decoding one byte
-    if character.isprintable() and not character.isspace():
-        return f"'{character}'"
-    return f"U+{ord(character):04X}"
-
-
-def _text(content: bytes, where: str, encoding: TextEncoding, declaration: Declaration) -> str:
+def _text(
+    content: bytes, where: str, encoding: TextEncoding, declaration: Declaration
+) -> tuple[str, tuple[str, ...]]:
+    """The text of one value, and a flag if combining marks had to be dropped from it."""
     try:
-        return decode_text(content, encoding)
+        text, dropped = decode_text_noting(content, encoding)
     except UndecodableText as problem:
-        note = _encoding_note(encoding, declaration)
+        note = encoding_note(encoding, declaration)
         raise _TextDefect(f"field {where}: {problem} {note}") from None
-
-
-def _encoding_note(encoding: TextEncoding, declaration: Declaration) -> str:
-    name = ENCODING_NAMES[encoding]
-    said = f"{declaration.where} is {declaration.shown}"
-    if encoding in ("marc-8", "iso-5426"):
-        return (
-            f"({said}, so the record is read as {name}; its text may be in another "
-            "character set such as Windows-1251 or Latin-1)"
-        )
-    if declaration.encoding == encoding:
-        return f"({said}, so the record should be {name})"
-    return f"(the record is read as {name})"
+    if dropped:
+        return text, (dropped_marks_flag(where, dropped),)
+    return text, ()
 
 
 def record_tags(data: bytes) -> list[str] | None:

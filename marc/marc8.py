@@ -47,16 +47,29 @@ _CHARSET_NAMES = {
 
 
 def decode_marc8(data: bytes) -> str:
-    """Decode one subfield's (or control field's) MARC-8 bytes to NFC text."""
+    """Decode one subfield's (or control field's) MARC-8 bytes to NFC text.
+
+    A combining mark at the very end has no letter after it to go on (MARC-8 puts the
+    mark before its letter), so it is dropped: attached to the letter before, it would
+    make a different letter. ``decode_marc8_noting`` also says what was dropped.
+    """
+    return decode_marc8_noting(data)[0]
+
+
+def decode_marc8_noting(data: bytes) -> tuple[str, str]:
+    """The NFC text, and the combining marks dropped from its end ("" when none)."""
+    dropped = ""
     if data.isascii() and _ESCAPE not in data:
         text = data.decode("ascii")
         if "&#x" not in text:
-            return text
+            return text, dropped
     else:
-        text = _Marc8Text(data).decode()
+        decoder = _Marc8Text(data)
+        text = decoder.decode()
+        dropped = decoder.dropped
     if "&#x" in text:
         text = _CHARACTER_REFERENCE.sub(_referenced_character, text)
-    return unicodedata.normalize("NFC", text)
+    return unicodedata.normalize("NFC", text), dropped
 
 
 def _referenced_character(match: re.Match[str]) -> str:
@@ -90,6 +103,7 @@ class _Marc8Text:
         self._data = data
         self._g0 = _BASIC_LATIN
         self._g1 = _ANSEL
+        self.dropped = ""  # combining marks left at the end, with no letter to go on
 
     def decode(self) -> str:
         data = self._data
@@ -134,7 +148,7 @@ class _Marc8Text:
                 out.append(character)
                 out.extend(pending)
                 pending.clear()
-        out.extend(pending)
+        self.dropped = "".join(pending)
         return "".join(out)
 
     def _eacc(self, pos: int) -> str:

@@ -18,6 +18,7 @@ from marc.dialects import dialect_of
 from marc.errors import MarcFormatError
 from marc.marcjson_records import JsonRecordDefect, record_from_json
 from marc.outcomes import Dialect, ReadRecord, RejectedRecord
+from marc.replacement_characters import replacement_flags
 
 BLOCK_SIZE = 1 << 16
 MAX_RECORD_CHARS = 4 << 20  # a value longer than this is rejected, not buffered further
@@ -96,7 +97,7 @@ class _JsonReading:
         tags = [field.tag for field in record.fields]
         dialect = self._dialect or dialect_of(tags, self._default)
         self._default = dialect
-        return ReadRecord(self._count, offset, record, dialect)
+        return ReadRecord(self._count, offset, record, dialect, replacement_flags(record))
 
     def _broken(self, pos: int, offset: int, error: json.JSONDecodeError) -> RejectedRecord:
         if self._count == 0 and not _RECORD_START.match(self._text, pos):

@@ -24,6 +24,7 @@ from marc.dialects import dialect_of
 from marc.errors import MarcFormatError
 from marc.marcxml_record_builder import MARC_NAMESPACE, RecordBuilder, is_marc_namespace
 from marc.outcomes import Dialect, ReadRecord, RejectedRecord
+from marc.replacement_characters import replacement_flags
 
 BLOCK_SIZE = 1 << 16
 MAX_RAW_BYTES = 1 << 20  # a rejected record's bytes are kept up to this size
@@ -238,7 +239,8 @@ class _MarcXmlReading:
                 tags = [field.tag for field in item.result.fields]
                 dialect = self._dialect or dialect_of(tags, self._default)
                 self._default = dialect
-                yield ReadRecord(self._count, item.offset, item.result, dialect)
+                flags = replacement_flags(item.result)
+                yield ReadRecord(self._count, item.offset, item.result, dialect, flags)
             else:
                 raw = self._element_bytes(item.offset, item.end)
                 yield RejectedRecord(self._count, item.offset, item.result, raw)

@@ -4,7 +4,7 @@ import os
 from collections.abc import Iterator
 
 from marc.binary_reader import read_binary
-from marc.charsets import TextEncoding
+from marc.charsets import TEXT_ENCODINGS, TextEncoding
 from marc.detection import detect_format
 from marc.errors import MarcFormatError
 from marc.marcjson_reader import read_marcjson
@@ -30,15 +30,24 @@ def read_records(
 
     ``fmt`` names the packaging; "marc21" and "unimarc" (binary) also fix the dialect
     of every record. ``dialect`` fixes it for any packaging (a partner registered as
-    RUSMARC sends UNIMARC in MARCXML too). ``encoding`` overrides what binary records
-    say about their character set, for a partner known to send, say, Windows-1251.
-    Left out, each is worked out from the content, record by record.
+    RUSMARC sends UNIMARC in MARCXML too). ``encoding`` (one of TEXT_ENCODINGS: "utf-8",
+    "marc-8", "iso-5426", "cp1251", "cp866", "koi8-r", "latin-1") decodes the text of
+    every binary record of the file, MARC 21 or UNIMARC, in that set whatever the record
+    declares, for a partner known to send, say, Windows-1251 with a blank Leader/09;
+    MARCXML and MARC-in-JSON carry their own encoding and ignore it. Left out, each is
+    worked out from the content, record by record. An unknown ``encoding`` is a
+    ValueError at once, before the file is opened.
 
     The format is checked here, before the first record is asked for, so that a file
     which is not MARC at all fails at once with MarcFormatError. A declared ``fmt``
     whose packaging the content contradicts is an error too: reading XML as binary
     MARC would only produce a rejection for every "record".
     """
+    if encoding is not None and encoding not in TEXT_ENCODINGS:
+        raise ValueError(
+            f"'{encoding}' is not a character set the reader knows; name one of "
+            f"{', '.join(TEXT_ENCODINGS)}, or none to have it told from each record"
+        )
     try:
         sniffed: MarcFormat | None = detect_format(path)
     except MarcFormatError:

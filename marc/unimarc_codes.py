@@ -1,4 +1,4 @@
-"""Code lists the crosswalk translates: relator codes and country codes.
+"""Code lists the crosswalk translates: relator codes (and terms) and country codes.
 
 UNIMARC gives a person's role as a three-digit code (070 author, 730 translator) where
 MARC 21 uses three letters (aut, trl); UNIMARC gives the country of publication as an
@@ -124,6 +124,31 @@ RELATORS: dict[str, str] = {
     "770": "wam",  # writer of accompanying material
 }
 
+# The relator term the national-form heading gives in $e beside the code in $4, for the
+# UNIMARC codes Russian catalogues use most: the abbreviations of GOST 7.0.12 that the
+# Russian State Library writes in its MARC 21 (пер., сост.; цензор and гравер it spells
+# out). A code missing here gets $4 only.
+RUSSIAN_RELATOR_TERMS: dict[str, str] = {
+    "040": "худож.",  # artist
+    "070": "авт.",  # author
+    "075": "авт. послесл.",  # author of afterword
+    "080": "авт. предисл.",  # author of introduction
+    "190": "цензор",  # censor
+    "210": "коммент.",  # commentator
+    "212": "коммент.",  # commentator for written text
+    "220": "сост.",  # compiler
+    "230": "композ.",  # composer
+    "340": "ред.",  # editor
+    "350": "гравер",  # engraver
+    "440": "ил.",  # illustrator
+    "600": "фот.",  # photographer
+    "610": "тип.",  # printer
+    "650": "изд.",  # publisher
+    "675": "рец.",  # reviewer
+    "727": "науч. рук.",  # thesis advisor
+    "730": "пер.",  # translator
+}
+
 # ISO 3166-1 alpha-2 codes (UNIMARC 102 $a) and MARC country codes (008/15-17).
 COUNTRIES: dict[str, str] = {
     "AM": "ai",
@@ -218,6 +243,11 @@ COUNTRIES: dict[str, str] = {
 def marc_relator(code: str) -> str:
     """The MARC relator code for a UNIMARC one; anything else is kept as it is."""
     return RELATORS.get(code.strip(), code)
+
+
+def russian_relator_term(code: str) -> str | None:
+    """The Russian relator term for a UNIMARC relator code, if there is one."""
+    return RUSSIAN_RELATOR_TERMS.get(code.strip())
 
 
 def marc_country(iso_code: str) -> str | None:

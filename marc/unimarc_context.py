@@ -2,10 +2,18 @@
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Literal, get_args
 
 import pymarc
 
 from marc.crosswalk_table import FROM_IND1, FROM_IND2, FieldMapping
+
+# How name headings are formed. "national": as the Russian State Library writes them in
+# MARC 21 (full forenames of $g in $a, no punctuation between subfields, a relator term
+# in $e beside $4); "lc": as the Library of Congress's UNIMARC to MARC 21 specification
+# says ($g in parentheses in $q, commas before $c and $d, $4 only).
+HeadingForm = Literal["national", "lc"]
+HEADING_FORMS: tuple[HeadingForm, ...] = get_args(HeadingForm)
 
 
 @dataclass
@@ -17,6 +25,7 @@ class Context:
     source_isil: str | None
     cataloguing_sources: list[pymarc.Field]
     source_format: str
+    heading_form: HeadingForm = "lc"
     keep_whole: bool = False  # set by a conversion that could not use part of the field
     done: set[str] = field(default_factory=set)
 

@@ -5,6 +5,8 @@ series (225) and uniform title (500): the areas of the ISBD description, whose p
 MARC 21 separates with the punctuation ISBD prescribes.
 """
 
+from collections.abc import Iterable
+
 import pymarc
 
 from marc.crosswalk_table import FieldMapping
@@ -76,8 +78,17 @@ def title(source: pymarc.Field, mapping: FieldMapping, context: Context) -> list
 
 
 def edition(source: pymarc.Field, mapping: FieldMapping, context: Context) -> list[pymarc.Field]:
+    parts = edition_statement(source.subfields)
+    return [field_from(mapping.target, " ", " ", finish(parts))] if parts else []
+
+
+def edition_statement(subfields: Iterable[tuple[str, str]]) -> Parts:
+    """The edition area of 205's subfields with its ISBD punctuation, as 250 $a and $b.
+
+    A linking field's embedded 205 gives the same statement, joined into one subfield.
+    """
     parts: Parts = []
-    for code, value in source.subfields:
+    for code, value in subfields:
         text = clean(value)
         if not text:
             continue
@@ -93,7 +104,7 @@ def edition(source: pymarc.Field, mapping: FieldMapping, context: Context) -> li
             else:
                 end_with(parts, " /")
                 parts.append(["b", text])
-    return [field_from(mapping.target, " ", " ", finish(parts))] if parts else []
+    return parts
 
 
 def publication(

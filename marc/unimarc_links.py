@@ -20,6 +20,7 @@ from marc.isbd import (
     join_name,
 )
 from marc.unimarc_context import Context, indicator
+from marc.unimarc_descriptions import edition_statement
 from marc.unimarc_embedded import embedded_fields
 
 
@@ -56,7 +57,7 @@ def link(source: pymarc.Field, mapping: FieldMapping, context: Context) -> list[
         elif tag[:2] == "71":
             add("a", ". ".join(value for value in (first.get("a"), first.get("b")) if value))
         elif tag == "205":
-            add("b", first.get("a", ""))
+            add("b", " ".join(text for _, text in edition_statement(group)))
         elif tag == "210":
             imprint: Parts = []
             for code, value in group:
@@ -95,7 +96,7 @@ _EMBEDDED_CODES: dict[str, frozenset[str]] = {
     "70": frozenset("ab"),
     "72": frozenset("ab"),
     "71": frozenset("ab"),
-    "205": frozenset("a"),
+    "205": frozenset("abdfg"),
     "210": frozenset("acd"),
     "215": frozenset("a"),
     "225": frozenset("av"),

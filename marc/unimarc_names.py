@@ -3,6 +3,14 @@
 UNIMARC splits a personal name into entry element ($a) and the rest ($b) and codes
 roles as numbers; MARC 21 wants "Surname, Forename" in $a, its own subfield order and
 relator codes, and for subjects a second indicator naming the thesaurus.
+
+Headings come in the context's heading form. The LC form follows the Library of
+Congress's conversion specification: "$a Surname, initials" with the full forenames of
+$g in parentheses in $q, commas before $c and $d, the relator code in $4. The national
+form is how the Russian State Library writes the same heading in its own MARC 21, so
+records from RUSMARC partners match the ones their national library publishes: the
+full forenames in $a ("Иванов, Иван Петрович"), no punctuation between subfields, and
+a Russian relator term in $e ($j for a meeting) beside the code in $4.
 """
 
 import pymarc
@@ -17,23 +25,30 @@ from marc.isbd import (
     join_name,
     non_filing,
 )
-from marc.unimarc_codes import marc_relator
+from marc.unimarc_codes import marc_relator, russian_relator_term
 from marc.unimarc_context import Context
 from marc.unimarc_embedded import embedded_fields
 from marc.unimarc_simple_fields import subfields
 
 _MAIN_ENTRIES = frozenset({"100", "110", "111"})
-_NAME_ORDER = {code: rank for rank, code in enumerate("abcqdutvxyz2054")}
+_NAME_ORDER = {code: rank for rank, code in enumerate("abcqdeutvxyz2054")}
+# Relator terms are Russian, so they are given only in records catalogued in Russian
+# (100$a/22-24 "rus", or not said).
+_RUSSIAN_CATALOGUING = frozenset({"rus", ""})
 
 
 def personal_name(
     source: pymarc.Field, mapping: FieldMapping, context: Context
 ) -> list[pymarc.Field]:
     codes = dict(mapping.subfields)
+    national = context.heading_form == "national"
     surname = " ".join(clean(value) for code, value in source.subfields if code == "a")
     forename = " ".join(clean(value) for code, value in source.subfields if code == "b")
     if not surname and not forename:
         return []
+    fuller = " ".join(clean(value) for code, value in source.subfields if code == "g")
+    if national and fuller:
+        forename = fuller  # the initials of $b are what $g spells out
     found: list[tuple[str, str]] = [("a", join_name(surname, forename))]
     for code, value in source.subfields:
         text = clean(value)
@@ -41,14 +56,18 @@ def personal_name(
         if code in ("a", "b") or target is None or not text:
             continue
         if target == "q":
+            if national:
+                continue  # already in $a
             text = text if text.startswith("(") else f"({text})"
         elif target == "4":
+            found += [("e", term) for term in _relator_term(text, context)]
             text = marc_relator(text)
         found.append((target, text))
-    # MARC 21 order ($a $b $c $q $d, subdivisions, then identifiers), commas before $c, $d.
+    # MARC 21 order ($a $b $c $q $d $e, subdivisions, then identifiers); the LC form
+    # puts commas before $c and $d.
     parts: Parts = []
     for target, text in sorted(found, key=lambda item: _NAME_ORDER.get(item[0], 99)):
-        if target in ("c", "d"):
+        if target in ("c", "d") and not national:
             end_with(parts, ",")
         parts.append([target, text])
     first = "1" if source.indicator2 == "1" else "0"
@@ -66,9 +85,10 @@ def family_name(
         text = clean(value)
         if target is None or not text:
             continue
-        if target == "d":
+        if target == "d" and context.heading_form == "lc":
             end_with(parts, ",")
         elif target == "4":
+            parts += [["e", term] for term in _relator_term(text, context)]
             text = marc_relator(text)
         parts.append([target, text])
     if not parts:
@@ -97,32 +117,46 @@ def corporate_name(
         elif code in ("d", "e", "f"):
             meeting_details.append((target, text))
         elif code == "b":
-            end_with(parts, ".")
+            if context.heading_form == "lc":
+                end_with(parts, ".")
             parts.append(["e" if meeting else "b", text])
         elif target == "4":
+            parts += [["j" if meeting else "e", term] for term in _relator_term(text, context)]
             parts.append(["4", marc_relator(text)])
         else:
             parts.append([target, text])
     if not parts:
         return []
     if meeting_details:
-        _meeting(parts, meeting_details)
+        _meeting(parts, meeting_details, ("a", "e") if meeting else ("a",))
     first = source.indicator2 if source.indicator2 in "012" else "2"
     tag = _entry_tag(tag, context)
     return [field_from(tag, first, subject_indicator(source, mapping), parts)]
 
 
-def _meeting(parts: Parts, details: list[tuple[str, str]]) -> None:
-    """Number, date and place of a meeting: "(5th : 1990 : Moscow)" after the name."""
+def _meeting(parts: Parts, details: list[tuple[str, str]], name: tuple[str, ...]) -> None:
+    """Number, date and place of a meeting: "(5th : 1990 : Moscow)" after the name.
+
+    ``name`` are the codes of the name's parts ($e is a meeting's subordinate unit, but
+    a relator term in a corporate body's heading).
+    """
     ordered = sorted(details, key=lambda detail: "ndc".index(detail[0]))
-    name_end = next(
-        (index for index, part in enumerate(parts) if part[0] not in ("a", "e")), len(parts)
-    )
+    name_end = next((index for index, part in enumerate(parts) if part[0] not in name), len(parts))
     inserted: Parts = []
     for number, (code, text) in enumerate(ordered):
         first, last = number == 0, number == len(ordered) - 1
         inserted.append([code, ("(" if first else "") + text + (")" if last else " :")])
     parts[name_end:name_end] = inserted
+
+
+def _relator_term(code: str, context: Context) -> list[str]:
+    """The relator term a national-form heading gives beside ``code`` (none or one)."""
+    if context.heading_form != "national":
+        return []
+    if context.language_of_cataloguing not in _RUSSIAN_CATALOGUING:
+        return []
+    term = russian_relator_term(code)
+    return [term] if term else []
 
 
 def _entry_tag(tag: str, context: Context) -> str:

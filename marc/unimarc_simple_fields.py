@@ -18,6 +18,8 @@ from marc.record_parts import control_field
 from marc.unimarc_codes import marc_country
 from marc.unimarc_context import Context, indicator
 
+_FILL_OR_BLANK = "| "  # "|" is UNIMARC's fill character: no attempt to code
+
 
 def subfields(source: pymarc.Field, mapping: FieldMapping, context: Context) -> list[pymarc.Field]:
     """The plain case: subfields renamed by the table, with its punctuation if any."""
@@ -72,11 +74,12 @@ def fixed_data(source: pymarc.Field, mapping: FieldMapping, context: Context) ->
 
 
 def language(source: pymarc.Field, mapping: FieldMapping, context: Context) -> list[pymarc.Field]:
+    """041 from 101; fill characters ("|||", no attempt to code) are not languages."""
     codes = dict(mapping.subfields)
     parts = [
         [codes[code], clean(value).lower()]
         for code, value in source.subfields
-        if code in codes and clean(value)
+        if code in codes and clean(value).strip(_FILL_OR_BLANK)
     ]
     if not parts:
         return []

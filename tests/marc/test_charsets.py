@@ -4,9 +4,16 @@ from pathlib import Path
 
 import pytest
 
-from marc import ReadRecord, RejectedRecord, TextEncoding, read_records, to_marc21
+from marc import (
+    TEXT_ENCODINGS,
+    ReadRecord,
+    RejectedRecord,
+    TextEncoding,
+    read_records,
+    to_marc21,
+)
 from marc.iso5426 import decode_iso5426
-from marc.marc8 import decode_marc8
+from marc.marc8 import decode_marc8, decode_marc8_noting
 from marc.text_errors import UndecodableText
 
 from .records import as_read, as_rejected, book, cyrillic_book, raw_record, write_bytes
@@ -207,4 +214,120 @@ def test_text_without_a_subfield_code_is_kept_under_a_and_flagged(tmp_path: Path
     assert outcome.record["035"]["a"] == "RU\\1"
     assert outcome.flags == (
         "field 035 holds text without a subfield code ('RU\\1'); it was kept as subfield $a",
+    )
+
+
+# A MARC-8 combining mark with no letter after it (it precedes its letter in MARC-8)
+
+
+def test_marc8_drops_a_combining_mark_that_ends_the_text() -> None:
+    assert decode_marc8(b"Soci\xe2et\xe2") == "Sociét"  # not "Société" nor "Sociét\u0301"
+    assert decode_marc8_noting(b"Soci\xe2et\xe2") == ("Sociét", "\u0301")
+    assert decode_marc8_noting(b"Soci\xe2et\xe2e") == ("Société", "")
+
+
+def test_a_dangling_marc8_mark_is_dropped_and_the_record_flagged(tmp_path: Path) -> None:
+    raw = raw_record(
+        "00000nam  2200000 a 4500",
+        [("001", b"m8"), ("245", b"10\x1faSoci\xe2et\xe2\x1fbde Bordeaux")],
+    )
+
+    outcome = as_read(_read_one(tmp_path, raw))
+
+    assert outcome.record["245"]["a"] == "Sociét"
+    assert outcome.record["245"]["b"] == "de Bordeaux"  # the mark did not move on
+    assert outcome.flags == (
+        "field 245 $a ends with a combining mark (U+0301) that has no letter after it to go "
+        "on; the mark was dropped",
+    )
+
+
+def test_a_mark_before_a_space_still_goes_on_the_space(tmp_path: Path) -> None:
+    raw = raw_record("00000nam  2200000 a 4500", [("001", b"m8"), ("245", b"10\x1faa\xe2 b")])
+
+    outcome = as_read(_read_one(tmp_path, raw))
+
+    assert outcome.record["245"]["a"] == "a \u0301b"
+    assert outcome.flags == ()
+
+
+# Text that already holds U+FFFD, the mark of an earlier failed decoding
+
+
+_REPLACED = (
+    "field 245 $a holds U+FFFD, the replacement character a program writes where it "
+    "could not decode a character: text was lost before the record was sent"
+)
+
+
+def test_utf8_text_holding_the_replacement_character_is_flagged(tmp_path: Path) -> None:
+    outcome = as_read(_read_one(tmp_path, to_marc21(book(title="Perpustakaan \ufffd"))))
+
+    assert outcome.record["245"]["a"] == "Perpustakaan \ufffd"
+    assert outcome.flags == (_REPLACED,)
+
+
+def test_every_place_holding_the_replacement_character_is_named(tmp_path: Path) -> None:
+    record = book(title="\ufffd", author="Sulistyo\ufffd", control_number="b\ufffd")
+
+    outcome = as_read(_read_one(tmp_path, to_marc21(record)))
+
+    assert outcome.flags == (
+        "fields 001, 100 $a, 245 $a hold U+FFFD, the replacement character a program writes "
+        "where it could not decode a character: text was lost before the record was sent",
+    )
+
+
+def test_a_marc8_character_reference_to_the_replacement_character_is_flagged(
+    tmp_path: Path,
+) -> None:
+    raw = raw_record("00000nam  2200000 a 4500", [("001", b"m8"), ("245", b"10\x1faA &#xFFFD; B")])
+
+    outcome = as_read(_read_one(tmp_path, raw))
+
+    assert outcome.record["245"]["a"] == "A \ufffd B"
+    assert outcome.flags == (_REPLACED,)
+
+
+# Naming the character set of a whole file
+
+
+def test_the_character_set_can_be_named_for_unimarc_too(tmp_path: Path) -> None:
+    raw = raw_record(
+        UNIMARC_LEADER, [("001", b"u1"), ("200", b"1 \x1fa" + "Перспективы".encode("cp1251"))]
+    )
+
+    assert isinstance(_read_one(tmp_path, raw), RejectedRecord)  # no 100: nothing declared
+    outcome = as_read(_read_one(tmp_path, raw, encoding="cp1251"))
+    assert outcome.dialect == "unimarc"
+    assert outcome.record["200"]["a"] == "Перспективы"
+    assert outcome.flags == ()
+
+
+def test_a_named_character_set_that_does_not_fit_says_it_was_named(tmp_path: Path) -> None:
+    raw = raw_record(
+        UNIMARC_LEADER, [("001", b"u1"), ("200", b"1 \x1fa" + "Перспективы".encode("cp1251"))]
+    )
+
+    reason = as_rejected(_read_one(tmp_path, raw, encoding="iso-5426")).reason
+
+    assert reason == (
+        "field 200 $a: byte 0xE5 at position 1 is not a character of ISO 5426 (the file was "
+        "read as ISO 5426 because that character set was named for it)"
+    )
+
+
+def test_an_unknown_character_set_name_is_refused_before_reading(tmp_path: Path) -> None:
+    path = write_bytes(tmp_path / "in.mrc", to_marc21(book()))
+
+    with pytest.raises(ValueError, match="'windows-1251' is not a character set"):
+        read_records(path, encoding="windows-1251")  # type: ignore[arg-type]
+    assert TEXT_ENCODINGS == (
+        "utf-8",
+        "marc-8",
+        "iso-5426",
+        "cp1251",
+        "cp866",
+        "koi8-r",
+        "latin-1",
     )

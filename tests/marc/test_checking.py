@@ -104,3 +104,27 @@ def test_unimarc_records_are_checked_for_their_own_title_and_100() -> None:
         Finding("error", "200", "The record has no title (field 200)."),
         Finding("error", "100", "The record has no general processing data (100)."),
     ]
+
+
+def test_886_b_holding_blank_indicators_is_not_empty() -> None:
+    # MARC 21 886 $b holds the foreign field's indicators, and blanks are indicators.
+    record = book(isbn="978-0-306-40615-7")
+    record.add_field(
+        Field(
+            tag="886",
+            indicators=Indicators("2", " "),
+            subfields=[
+                Subfield("2", "rusmarc"),
+                Subfield("a", "899"),
+                Subfield("b", "  "),
+                Subfield("a", "NLR"),
+            ],
+        ),
+        Field(
+            tag="886",
+            indicators=Indicators("2", " "),
+            subfields=[Subfield("2", "rusmarc"), Subfield("a", "899"), Subfield("b", "")],
+        ),
+    )
+
+    assert _messages(record) == [("warning", "886", "Field 886 $b is empty.")]

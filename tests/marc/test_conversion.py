@@ -2,15 +2,21 @@ import pymarc
 import pytest
 from pymarc import Field, Indicators, Record, Subfield
 
-from marc import check_record, index_record, to_marc21, to_marc21_record
+from marc import HeadingForm, check_record, index_record, to_marc21, to_marc21_record
 from marc.crosswalk_table import BY_SOURCE
 from marc.record_parts import data_field, subfield
 
 from .records import book, unimarc_book
 
 
-def _converted(record: Record | None = None, isil: str | None = "RU-SpRNB") -> Record:
-    return to_marc21_record(record or unimarc_book(), "unimarc", source_isil=isil)
+def _converted(
+    record: Record | None = None,
+    isil: str | None = "RU-SpRNB",
+    heading_form: HeadingForm | None = None,
+) -> Record:
+    return to_marc21_record(
+        record or unimarc_book(), "unimarc", source_isil=isil, heading_form=heading_form
+    )
 
 
 def _one(record: Record, tag: str) -> Field:
@@ -121,7 +127,7 @@ def test_notes_languages_country_classification() -> None:
 
 
 def test_names_become_main_and_added_entries_with_relator_codes() -> None:
-    record = _converted()
+    record = _converted(heading_form="lc")  # the national form: test_heading_forms
 
     main = _one(record, "100")
     assert main.indicators == Indicators("1", " ")
@@ -218,7 +224,7 @@ def test_801_2_names_the_source_format() -> None:
 
 
 def test_converted_record_is_clean_marc21_and_indexes() -> None:
-    record = _converted()
+    record = _converted(heading_form="lc")
 
     errors = [finding for finding in check_record(record) if finding.severity == "error"]
     assert errors == []
@@ -251,3 +257,82 @@ def test_leader_09_of_the_result_says_utf8_whatever_the_source_was(charsets: str
 
     assert raw[9:10] == b"a"
     assert pymarc.Record(raw, force_utf8=True)["245"] is not None
+
+
+def _link(*embedded: tuple[str, str]) -> Record:
+    source = unimarc_book()
+    source.add_field(
+        data_field("461", " ", "0", [subfield(code, value) for code, value in embedded])
+    )
+    return source
+
+
+def test_an_embedded_edition_statement_is_kept_whole_in_the_link() -> None:
+    # RSL's RUSMARC 461 for 003543129, whose own MARC 21 773 has $b "Изд. 4-е, испр. и доп."
+    source = _link(
+        ("1", "001010086108"),
+        ("1", "2001 "),
+        ("a", "Обзор главнейших происшествий в России"),
+        ("1", "205  "),
+        ("a", "Изд. 4-е"),
+        ("b", "испр. и доп."),
+        ("1", "210  "),
+        ("a", "Санкт-Петербург"),
+        ("d", "1848"),
+    )
+
+    record = _converted(source)
+
+    assert _one(record, "773")["b"] == "Изд. 4-е, испр. и доп."
+    assert "461" not in _kept_tags(record)  # every embedded subfield found its place
+
+
+def test_an_embedded_edition_keeps_its_parallel_statement_and_responsibility() -> None:
+    source = _link(
+        ("1", "2001 "),
+        ("a", "Сборник"),
+        ("1", "205  "),
+        ("a", "2-е изд."),
+        ("d", "2nd ed."),
+        ("f", "под ред. И. Петрова"),
+        ("g", "при участии А. Сидорова"),
+    )
+
+    assert _one(_converted(source), "773")["b"] == (
+        "2-е изд. = 2nd ed. / под ред. И. Петрова ; при участии А. Сидорова"
+    )
+
+
+@pytest.mark.parametrize(
+    "codes",
+    [[("a", "|||")], [("a", "   ")], [("a", "|||"), ("c", "|||")]],
+    ids=["fill", "blank", "fill-original"],
+)
+def test_101_fill_and_blank_codes_make_no_041(codes: list[tuple[str, str]]) -> None:
+    source = unimarc_book()
+    source.remove_fields("101")
+    source.add_field(data_field("101", "0", " ", [subfield(code, value) for code, value in codes]))
+
+    record = _converted(source)
+
+    assert record.get_fields("041") == []
+    assert [f for f in check_record(record) if f.tag == "041"] == []
+
+
+def test_101_fill_codes_are_dropped_beside_real_languages() -> None:
+    source = unimarc_book()
+    source.remove_fields("101")
+    source.add_field(
+        data_field(
+            "101", "1", " ", [subfield("a", "rus"), subfield("a", "|||"), subfield("c", "eng")]
+        )
+    )
+
+    assert _one(_converted(source), "041").subfields == [Subfield("a", "rus"), Subfield("h", "eng")]
+
+
+def test_the_converters_own_886_fields_pass_its_checks() -> None:
+    record = _converted()
+
+    assert record.get_fields("886")
+    assert [f for f in check_record(record) if f.tag == "886"] == []

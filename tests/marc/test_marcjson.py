@@ -140,3 +140,19 @@ def test_detection_and_round_trip_through_the_writer(tmp_path: Path) -> None:
     assert [field_strings(r) for r in read] == [field_strings(r) for r in records]
     again = b"".join(marcjson_collection(to_marc21(r) for r in read))
     assert again == path.read_bytes()
+
+
+@pytest.mark.parametrize("ensure_ascii", [True, False], ids=["escaped", "raw"])
+def test_text_holding_the_replacement_character_is_flagged(
+    tmp_path: Path, ensure_ascii: bool
+) -> None:
+    value = json.loads(to_marcjson(book(title="Perpustakaan \ufffd")))
+    data = json.dumps(value, ensure_ascii=ensure_ascii).encode()
+
+    [outcome] = _read(tmp_path, data)
+
+    assert as_read(outcome).record["245"]["a"] == "Perpustakaan \ufffd"
+    assert as_read(outcome).flags == (
+        "field 245 $a holds U+FFFD, the replacement character a program writes where it "
+        "could not decode a character: text was lost before the record was sent",
+    )

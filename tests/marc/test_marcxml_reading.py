@@ -234,3 +234,17 @@ def test_unimarc_in_marcxml_is_told_by_its_fields(tmp_path: Path) -> None:
     outcomes = _read(tmp_path, _collection(unimarc, _record("a2")))
 
     assert [as_read(o).dialect for o in outcomes] == ["unimarc", "marc21"]
+
+
+@pytest.mark.parametrize("written", ["\ufffd", "&#xFFFD;", "&#65533;"])
+def test_text_holding_the_replacement_character_is_flagged(tmp_path: Path, written: str) -> None:
+    data = _collection(_record("a1", f"Perspektivy {written}"), _record("a2"))
+
+    first, second = (as_read(o) for o in _read(tmp_path, data))
+
+    assert first.record["245"]["a"] == "Perspektivy \ufffd"
+    assert first.flags == (
+        "field 245 $a holds U+FFFD, the replacement character a program writes where it "
+        "could not decode a character: text was lost before the record was sent",
+    )
+    assert second.flags == ()
