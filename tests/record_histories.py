@@ -1,9 +1,22 @@
-"""Record workflow histories for the replay tests: ``python -m tests.record_histories``.
+"""Record workflow histories for the replay tests: ``python -m tests.record_histories [NAME...]``.
 
-Run it for a new scenario when the workflow changes (``python -m tests.record_histories NAME``)
-and commit the JSON it writes to ``tests/histories``. Never re-record an old one: old histories
-prove that exchanges already running still replay (``exchange_incoming_catalogued`` was recorded
-before the lifecycle rules, which sit behind ``workflow.patched``).
+With no names it records only the scenarios that have no saved history yet (``make histories``).
+
+Each scenario drives a real stack (dev server, worker, API over HTTP) and saves the exchange's
+history, and where it names them the histories of its child workflows, to ``tests/histories``.
+Record a new scenario when the workflow changes, with the code as it was BEFORE the change, and
+commit the JSON: ``tests/test_replay.py`` then proves the changed code replays what the old code
+wrote. Never re-record an old one; each is evidence of what some release did:
+
+- ``exchange_incoming_catalogued``: before every patch (no deadlines, claims or notices; the MARC
+  file imported by one ``import_marc_batch`` activity).
+- ``exchange_lifecycle_claims``: with ``LIFECYCLE_PATCH`` only (its partner has no webhook).
+- ``exchange_webhook_delivery``: notices to a partner's webhook, each delivered by a child
+  workflow (``WEBHOOK_PATCH``); one delivery is saved as ``delivery_webhook_retried``.
+- ``exchange_marc_import``: a MARC file imported by an import child workflow in chunks of two
+  (``IMPORT_PATCH``); the child is saved as ``import_marc_chunks``.
+- ``exchange_continued_as_new``: the run after a continue-as-new, whose input carries the
+  state of the run before it in ``ExchangeInput.snapshot`` (the wire format of that state).
 """
 
 from __future__ import annotations
@@ -12,12 +25,17 @@ import asyncio
 import json
 import sys
 import tempfile
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
+from temporalio.client import Client, WorkflowHistory
 from temporalio.testing import WorkflowEnvironment
 
 from tests.conftest import Stack, running_stack, temporal_cli
 from tests.support import lines, marc_file, register_partner, wait_for
+from tests.webhook_receiver import Receiver
 from workflows.exchange.types import workflow_id
 
 HISTORIES = Path(__file__).parent / "histories"
@@ -64,31 +82,149 @@ async def _outgoing_with_claims(stack: Stack, data: Path) -> str:
     return url.rsplit("/", 1)[1]
 
 
+async def _webhook_delivery(stack: Stack, data: Path) -> str:
+    """An outgoing exchange whose partner has a webhook that fails each event's first attempt:
+    the proposal, shipment and completion notices each start a delivery child workflow."""
+    http, staff = stack.http, stack.staff
+    receiver = Receiver(fail_first=1).start()
+    try:
+        _partner, key = await register_partner(http, staff, code="KB", webhook_url=receiver.url)
+        r = await http.post(
+            "/api/v1/exchanges", json={"partner": "KB", "lines": lines(2)}, headers=staff
+        )
+        exchange = r.json()
+        url = f"/api/v1/exchanges/{exchange['id']}"
+        line = exchange["lines"][0]["id"]
+        accept = [{"line_id": line, "quantity": 2}]
+        await http.post(f"{url}/decision", json={"accept": accept}, headers=key)
+        await http.post(f"{url}/shipment", json={"carrier": "DHL"}, headers=staff)
+        receipt = [{"line_id": line, "received": 2}]
+        await http.post(f"{url}/receipt", json={"lines": receipt}, headers=key)
+        await wait_for(http, url, staff, "state", {"completed"})
+        for _ in range(600):  # let every delivery succeed before the stack goes away
+            if len(receiver.accepted()) >= 3:
+                break
+            await asyncio.sleep(0.05)
+        assert len(receiver.accepted()) == 3, receiver.accepted()
+    finally:
+        receiver.stop()
+    return str(exchange["id"])
+
+
+async def _marc_import(stack: Stack, data: Path) -> str:
+    """An incoming exchange whose MARC file is imported by an import child workflow, in chunks
+    of two records (the stack runs with ``import_chunk_size=2``), then catalogued."""
+    http, staff = stack.http, stack.staff
+    _partner, key = await register_partner(http, staff, code="BNF")
+    r = await http.post("/api/v1/exchanges", json={"lines": lines(1, 2)}, headers=key)
+    exchange = r.json()
+    url = f"/api/v1/exchanges/{exchange['id']}"
+    ids = [line["id"] for line in exchange["lines"]]
+    accept = [{"line_id": ids[0], "quantity": 1}, {"line_id": ids[1], "quantity": 2}]
+    await http.post(f"{url}/decision", json={"accept": accept}, headers=staff)
+    await http.post(f"{url}/shipment", json={"carrier": "La Poste"}, headers=key)
+    upload = marc_file(data / "batch.mrc", 5, broken_at={4})
+    r = await http.post(f"{url}/marc", files={"file": upload.open("rb")}, headers=key)
+    assert r.status_code == 202, r.text
+    receipt = [{"line_id": ids[0], "received": 1}, {"line_id": ids[1], "received": 2}]
+    await http.post(f"{url}/receipt", json={"lines": receipt}, headers=staff)
+    await wait_for(http, url, staff, "state", {"completed"})
+    return str(exchange["id"])
+
+
+async def _continued_as_new(stack: Stack, data: Path) -> str:
+    """Many claims written off one by one: the run continues as new, and the saved history is
+    the later run's, whose input carries the first run's state as ``ExchangeInput.snapshot``."""
+    http, staff = stack.http, stack.staff
+    _partner, key = await register_partner(http, staff, code="NDL")
+    body = {"partner": "NDL", "lines": [{"title": f"Vol. {n}", "quantity": 2} for n in range(120)]}
+    exchange = (await http.post("/api/v1/exchanges", json=body, headers=staff)).json()
+    url = f"/api/v1/exchanges/{exchange['id']}"
+    ids = [line["id"] for line in exchange["lines"]]
+    accept = [{"line_id": i, "quantity": 2} for i in ids]
+    await http.post(f"{url}/decision", json={"accept": accept}, headers=key)
+    await http.post(f"{url}/shipment", json={"carrier": "EMS"}, headers=staff)
+    receipt = [{"line_id": i, "received": 2, "damaged": 1} for i in ids]
+    r = await http.post(f"{url}/receipt", json={"lines": receipt}, headers=key)
+    for claim in r.json()["claims"]:
+        no = claim["claim_no"]
+        await http.post(f"{url}/claims/{no}/answer", json={"action": "write_off"}, headers=staff)
+    await wait_for(http, url, staff, "state", {"completed"})
+    return str(exchange["id"])
+
+
+@dataclass(frozen=True)
+class Scenario:
+    run: Callable[[Stack, Path], Awaitable[str]]
+    # Child workflow type -> the name its first run's history is saved under.
+    children: dict[str, str] = field(default_factory=dict)
+    # Settings for the stack the scenario runs on.
+    settings: dict[str, Any] = field(default_factory=dict)
+
+
 SCENARIOS = {
-    "exchange_incoming_catalogued": _incoming_catalogued,
-    "exchange_lifecycle_claims": _outgoing_with_claims,
+    "exchange_incoming_catalogued": Scenario(_incoming_catalogued),
+    "exchange_lifecycle_claims": Scenario(_outgoing_with_claims),
+    "exchange_webhook_delivery": Scenario(
+        _webhook_delivery, children={"WebhookDeliveryWorkflow": "delivery_webhook_retried"}
+    ),
+    "exchange_marc_import": Scenario(
+        _marc_import,
+        children={"ImportWorkflow": "import_marc_chunks"},
+        settings={"import_chunk_size": 2},
+    ),
+    "exchange_continued_as_new": Scenario(_continued_as_new),
 }
+
+
+def _save(name: str, history: WorkflowHistory) -> None:
+    out = HISTORIES / f"{name}.json"
+    out.write_text(json.dumps(json.loads(history.to_json()), indent=1) + "\n")
+    print(f"wrote {out} ({len(history.events)} events)", file=sys.stderr)
+
+
+async def _save_children(client: Client, parent: WorkflowHistory, names: dict[str, str]) -> None:
+    """Save the first started child of each named type, once it has finished."""
+    for event in parent.events:
+        if not event.HasField("child_workflow_execution_started_event_attributes"):
+            continue
+        started = event.child_workflow_execution_started_event_attributes
+        name = names.get(started.workflow_type.name)
+        if name is None:
+            continue
+        handle = client.get_workflow_handle(started.workflow_execution.workflow_id)
+        await handle.result()
+        _save(name, await handle.fetch_history())
+        names = {k: v for k, v in names.items() if v != name}
+    if names:
+        raise AssertionError(f"no child workflow of type {sorted(names)} was started")
 
 
 async def main(names: list[str]) -> None:
     env = await WorkflowEnvironment.start_local(dev_server_existing_path=temporal_cli())
     try:
         for name in names:
+            scenario = SCENARIOS[name]
             with tempfile.TemporaryDirectory() as tmp:
                 data = Path(tmp)
                 db = f"sqlite:///{data / 'exchange.db'}"
-                async with running_stack(env.client, "record", data, db) as stack:
-                    exchange_id = await SCENARIOS[name](stack, data)
+                async with running_stack(
+                    env.client, "record", data, db, **scenario.settings
+                ) as stack:
+                    exchange_id = await scenario.run(stack, data)
                     handle = env.client.get_workflow_handle(workflow_id(exchange_id))
                     await handle.result()
                     history = await handle.fetch_history()
-                    out = HISTORIES / f"{name}.json"
-                    out.write_text(json.dumps(json.loads(history.to_json()), indent=1) + "\n")
-                    print(f"wrote {out} ({len(history.events)} events)", file=sys.stderr)
+                    _save(name, history)
+                    await _save_children(env.client, history, dict(scenario.children))
     finally:
         await env.shutdown()
 
 
 if __name__ == "__main__":
-    # Name the scenarios to record; existing files for other scenarios are kept.
-    asyncio.run(main(sys.argv[1:] or list(SCENARIOS)))
+    # Named scenarios are recorded, even again; with no names, only those not saved yet.
+    todo = sys.argv[1:] or [n for n in SCENARIOS if not (HISTORIES / f"{n}.json").exists()]
+    if todo:
+        asyncio.run(main(todo))
+    else:
+        print("every scenario has a saved history; name one to record it again", file=sys.stderr)

@@ -86,8 +86,14 @@ class ClaimState:
 
 
 @dataclass
-class ExchangeSnapshot:
-    """Everything a run carries into the next one when it continues as new."""
+class ExchangeState:
+    """Everything the exchange workflow knows that changes; one run hands it to the next.
+
+    It travels as JSON in ``ExchangeInput.snapshot`` when a run continues as new, and runs
+    already in flight carry it under these field names: rename or retype none of them, and give
+    every new field a default. Lists (not dicts keyed by id) keep the JSON as it always was;
+    their order is the order lines were offered and claims raised.
+    """
 
     state: str
     seq: int
@@ -101,6 +107,9 @@ class ExchangeSnapshot:
     overdue_claims: int
     shipped_at: str | None
     last_claim_at: str | None
+    # False only for runs started before the lifecycle rules (deadlines, claims, notices).
+    # Only lifecycle runs continue as new, so a snapshot written before this field is True.
+    lifecycle: bool = True
 
 
 @dataclass
@@ -113,7 +122,8 @@ class ExchangeInput:
     next_seq: int = 2
     partner: str = ""
     deadlines: Deadlines | None = None
-    snapshot: ExchangeSnapshot | None = None
+    # The state of the run before, when this run continues it (the name is the wire format's).
+    snapshot: ExchangeState | None = None
 
 
 @dataclass

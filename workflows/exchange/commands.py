@@ -1,0 +1,134 @@
+"""What the exchange workflow asks Temporal to run: its activities and child workflows, each
+with the timeouts and retry policy it has always had.
+
+Called from workflow code only. Each function issues exactly one command, so the workflow
+reads as the sequence of commands its history records; the ``workflow.patched`` checks that
+choose between commands stay in the workflow, next to the state they depend on.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+from temporalio.workflow import ParentClosePolicy
+
+from workflows.delivery.types import DeliveryInput
+from workflows.delivery.workflow import WebhookDeliveryWorkflow, delivery_workflow_id
+from workflows.errors import ERR_INSUFFICIENT_COPIES, ERR_INVALID_REQUEST
+from workflows.exchange.types import (
+    LineSpec,
+    NoticeInput,
+    NoticeRecorded,
+    RevisionRecord,
+    RevisionResult,
+    StepRecord,
+)
+from workflows.importing.types import ImportBatchInput, ImportBatchResult, ImportInput
+from workflows.importing.workflow import ImportWorkflow, import_workflow_id
+
+with workflow.unsafe.imports_passed_through():
+    from workflows.exchange.activities import ExchangeActivities
+    from workflows.importing.activities import ImportActivities
+
+_RECORD_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=1),
+    backoff_coefficient=2.0,
+    maximum_interval=timedelta(seconds=10),
+    maximum_attempts=6,
+    non_retryable_error_types=[ERR_INVALID_REQUEST, ERR_INSUFFICIENT_COPIES],
+)
+_NOTIFY_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=1),
+    backoff_coefficient=2.0,
+    maximum_interval=timedelta(minutes=5),
+)
+_IMPORT_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=2),
+    backoff_coefficient=2.0,
+    maximum_interval=timedelta(minutes=1),
+    maximum_attempts=10,
+    non_retryable_error_types=[ERR_INVALID_REQUEST],
+)
+
+
+async def record_step(
+    exchange_id: str,
+    seq: int,
+    step: str,
+    state: str,
+    actor: str,
+    note: str | None,
+    **details: object,
+) -> None:
+    """Write a step to the database projection (idempotent by ``seq``)."""
+    at = workflow.now().isoformat()
+    record = StepRecord(exchange_id, seq, step, state, actor, at, note, **details)  # type: ignore[arg-type]
+    await workflow.execute_activity_method(
+        ExchangeActivities.record_step,
+        record,
+        start_to_close_timeout=timedelta(seconds=30),
+        retry_policy=_RECORD_RETRY,
+    )
+
+
+async def revise_lines(
+    exchange_id: str, seq: int, actor: str, lines: list[LineSpec]
+) -> RevisionResult:
+    """Replace the offered lines in the database; the answer is the lines offered now."""
+    result: RevisionResult = await workflow.execute_activity_method(
+        ExchangeActivities.revise_lines,
+        RevisionRecord(exchange_id, seq, actor, workflow.now().isoformat(), lines),
+        start_to_close_timeout=timedelta(seconds=30),
+        retry_policy=_RECORD_RETRY,
+    )
+    return result
+
+
+async def notify(
+    exchange_id: str, seq: int, party: str, event: str, note: str | None
+) -> NoticeRecorded:
+    """Write a notice for the partner; the answer says whether a webhook should deliver it."""
+    recorded: NoticeRecorded = await workflow.execute_activity_method(
+        ExchangeActivities.notify,
+        NoticeInput(exchange_id, seq, party, event, workflow.now().isoformat(), note),
+        start_to_close_timeout=timedelta(seconds=30),
+        retry_policy=_NOTIFY_RETRY,
+    )
+    return recorded
+
+
+async def start_delivery(exchange_id: str, seq: int, retry_seconds: float) -> None:
+    """Start the notice's webhook delivery as an abandoned child: the exchange does not wait
+    for its days of retries, and it goes on after the exchange has ended."""
+    await workflow.start_child_workflow(
+        WebhookDeliveryWorkflow.run,
+        DeliveryInput(exchange_id, seq, retry_seconds),
+        id=delivery_workflow_id(exchange_id, seq),
+        parent_close_policy=ParentClosePolicy.ABANDON,
+    )
+
+
+async def import_in_chunks(
+    batch_id: str, chunk_size: int, heartbeat_seconds: float
+) -> ImportBatchResult:
+    """Import a MARC batch by an import child workflow, one chunk of records per activity."""
+    result: ImportBatchResult = await workflow.execute_child_workflow(
+        ImportWorkflow.run,
+        ImportInput(batch_id, chunk_size=chunk_size, heartbeat_seconds=heartbeat_seconds),
+        id=import_workflow_id(batch_id),
+    )
+    return result
+
+
+async def import_whole(batch_id: str) -> ImportBatchResult:
+    """Import a MARC batch in one activity, as runs started before import workflows do."""
+    result: ImportBatchResult = await workflow.execute_activity_method(
+        ImportActivities.import_marc_batch,
+        ImportBatchInput(batch_id=batch_id),
+        start_to_close_timeout=timedelta(hours=2),
+        heartbeat_timeout=timedelta(minutes=2),
+        retry_policy=_IMPORT_RETRY,
+    )
+    return result

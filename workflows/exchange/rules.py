@@ -1,0 +1,414 @@
+"""The exchange's rules: who may take which step in which state, what a step's input must be,
+which claims a step raises or settles, and which steps follow by themselves (the deadlines
+are in ``deadlines``).
+
+Plain functions of the exchange's state (``ExchangeState``), the facts fixed at the proposal
+(``ExchangeInput``, for the parties) and a step's input. A refusal raises the
+``ApplicationError`` the caller sees: non-retryable, typed from ``workflows.errors``, worded for
+people. The validators, the handlers (which ask again under their lock) and the ``actions``
+query all ask these, so a page never offers a step the workflow would refuse; and no Temporal
+server is needed to test them.
+
+Each step has a ``may_*`` function that answers for a party alone (what ``actions`` asks) and a
+``check_*`` function that asks the same, then checks the step's input, in that order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+from typing import ParamSpec
+
+from temporalio.exceptions import ApplicationError
+
+from workflows.errors import ERR_INVALID_REQUEST, ERR_INVALID_TRANSITION, ERR_NOT_ALLOWED
+from workflows.exchange.types import (
+    ACCEPTED,
+    CATALOGUED,
+    CLAIM_DAMAGED,
+    CLAIM_MISSING,
+    CLAIM_OPEN,
+    CLAIM_OVERDUE,
+    CLAIM_RESENT,
+    CLAIM_RESOLVED,
+    CLAIM_SETTLED,
+    CLAIM_WRITTEN_OFF,
+    FINAL_STATES,
+    PROPOSED,
+    RECEIVED,
+    SHIPPED,
+    Actor,
+    AttachMarcInput,
+    AvailableActions,
+    CancelInput,
+    ClaimAnswerInput,
+    ClaimConfirmInput,
+    ClaimState,
+    DecisionInput,
+    ExchangeInput,
+    ExchangeState,
+    LineOffer,
+    LostInput,
+    ReceiptInput,
+    ReceivedLine,
+    ReviseInput,
+    ShipmentInput,
+)
+
+_P = ParamSpec("_P")
+
+
+def refuse(message: str, kind: str) -> ApplicationError:
+    return ApplicationError(message, type=kind, non_retryable=True)
+
+
+def allows(check: Callable[_P, object], *args: _P.args, **kwargs: _P.kwargs) -> bool:
+    """Whether a rule lets the step through (it raises when it does not)."""
+    try:
+        check(*args, **kwargs)
+    except ApplicationError:
+        return False
+    return True
+
+
+# --- the state of a new exchange -----------------------------------------------------------
+
+
+def offered_lines(lines: list[LineOffer]) -> list[LineOffer]:
+    """One entry per line id (the last quantity given), in the order lines were first named."""
+    return [LineOffer(k, v) for k, v in {line.line_id: line.quantity for line in lines}.items()]
+
+
+def proposed_state(inp: ExchangeInput) -> ExchangeState:
+    """A run that starts the exchange; ``lifecycle`` is settled by the run's patch check."""
+    return ExchangeState(
+        state=PROPOSED,
+        seq=inp.next_seq - 1,
+        offered=offered_lines(inp.lines),
+        accepted=[],
+        claims=[],
+        batches=[],
+        batch_uploaders=[],
+        records_imported=0,
+        reminder_due=True,
+        overdue_claims=0,
+        shipped_at=None,
+        last_claim_at=None,
+        lifecycle=False,
+    )
+
+
+# --- whose turn -----------------------------------------------------------------------------
+
+
+def require_lifecycle(state: ExchangeState) -> None:
+    if not state.lifecycle:
+        raise refuse("this exchange was started before this step existed", ERR_INVALID_TRANSITION)
+
+
+def require_turn(
+    state: ExchangeState, ex: ExchangeInput, party: str, by: str, action: str, wanted: str
+) -> None:
+    """Only ``by`` may take the step, and only while the exchange is ``wanted``."""
+    if party != by:
+        role = "recipient" if by == ex.recipient else "sender"
+        raise refuse(f"only the {role} ({by}) may {action} this exchange", ERR_NOT_ALLOWED)
+    if state.state != wanted:
+        raise refuse(
+            f"cannot {action} an exchange that is {state.state} (it must be {wanted})",
+            ERR_INVALID_TRANSITION,
+        )
+
+
+def may_decide(state: ExchangeState, ex: ExchangeInput, party: str) -> None:
+    require_turn(state, ex, party, ex.recipient, "decide on", PROPOSED)
+
+
+def may_revise(state: ExchangeState, ex: ExchangeInput, party: str) -> None:
+    require_lifecycle(state)
+    require_turn(state, ex, party, ex.sender, "revise", PROPOSED)
+
+
+def may_ship(state: ExchangeState, ex: ExchangeInput, party: str) -> None:
+    require_turn(state, ex, party, ex.sender, "record the shipment of", ACCEPTED)
+
+
+def may_receive(state: ExchangeState, ex: ExchangeInput, party: str) -> None:
+    require_turn(state, ex, party, ex.recipient, "record the receipt of", SHIPPED)
+
+
+def may_cancel(state: ExchangeState, ex: ExchangeInput, party: str) -> None:
+    require_lifecycle(state)
+    if party not in (ex.sender, ex.recipient):
+        raise refuse("only the sender or the recipient may cancel", ERR_NOT_ALLOWED)
+    if state.state not in (PROPOSED, ACCEPTED):
+        raise refuse(
+            f"cannot cancel an exchange that is {state.state}: only before shipment; "
+            "after it, claims and loss apply",
+            ERR_INVALID_TRANSITION,
+        )
+
+
+def may_mark_lost(state: ExchangeState, ex: ExchangeInput, party: str) -> None:
+    require_lifecycle(state)
+    require_turn(state, ex, party, ex.sender, "mark as lost", SHIPPED)
+    if state.overdue_claims < 2:
+        raise refuse(
+            f"a shipment can be marked lost after two unanswered claims; "
+            f"{state.overdue_claims} so far",
+            ERR_INVALID_TRANSITION,
+        )
+
+
+def may_upload_marc(state: ExchangeState, ex: ExchangeInput, party: str) -> None:
+    if party not in (ex.sender, ex.recipient):
+        raise refuse("only the sender or the recipient may upload MARC", ERR_NOT_ALLOWED)
+    if state.state in FINAL_STATES:
+        raise refuse(f"the exchange is {state.state}", ERR_INVALID_TRANSITION)
+
+
+def find_claim(state: ExchangeState, claim_no: str) -> ClaimState:
+    for claim in state.claims:
+        if claim.claim_no == claim_no:
+            return claim
+    raise refuse(f"there is no claim {claim_no} on this exchange", ERR_INVALID_REQUEST)
+
+
+def may_answer(state: ExchangeState, ex: ExchangeInput, party: str, claim_no: str) -> ClaimState:
+    """The sender answers an open missing or damaged claim (by resending or writing off)."""
+    require_lifecycle(state)
+    claim = find_claim(state, claim_no)
+    if party != ex.sender:
+        raise refuse(f"only the sender ({ex.sender}) answers claims", ERR_NOT_ALLOWED)
+    if claim.kind == CLAIM_OVERDUE:
+        raise refuse(
+            f"{claim.claim_no} is settled by the recipient's receipt, or by marking the "
+            "shipment lost",
+            ERR_INVALID_TRANSITION,
+        )
+    if claim.state != CLAIM_OPEN:
+        raise refuse(f"{claim.claim_no} is already {claim.state}", ERR_INVALID_TRANSITION)
+    return claim
+
+
+def may_confirm(state: ExchangeState, ex: ExchangeInput, party: str, claim_no: str) -> ClaimState:
+    """The recipient confirms that resent copies arrived."""
+    require_lifecycle(state)
+    claim = find_claim(state, claim_no)
+    if party != ex.recipient:
+        raise refuse(f"only the recipient ({ex.recipient}) confirms resent copies", ERR_NOT_ALLOWED)
+    if claim.state != CLAIM_RESENT:
+        raise refuse(
+            f"{claim.claim_no} is {claim.state}; only resent copies can be confirmed",
+            ERR_INVALID_TRANSITION,
+        )
+    return claim
+
+
+# The steps the ``actions`` query lists, by the name pages use.
+TURNS: dict[str, Callable[[ExchangeState, ExchangeInput, str], object]] = {
+    "decide": may_decide,
+    "revise": may_revise,
+    "ship": may_ship,
+    "receive": may_receive,
+    "cancel": may_cancel,
+    "lost": may_mark_lost,
+    "upload_marc": may_upload_marc,
+}
+
+
+def available_actions(state: ExchangeState, ex: ExchangeInput, party: str) -> AvailableActions:
+    """The steps and claims open to ``party`` now: what the ``actions`` query answers."""
+    return AvailableActions(
+        state=state.state,
+        actions=[name for name, may in TURNS.items() if allows(may, state, ex, party)],
+        answerable_claims=[
+            c.claim_no for c in state.claims if allows(may_answer, state, ex, party, c.claim_no)
+        ],
+        confirmable_claims=[
+            c.claim_no for c in state.claims if allows(may_confirm, state, ex, party, c.claim_no)
+        ],
+    )
+
+
+# --- each step's input ----------------------------------------------------------------------
+
+
+def check_decision(state: ExchangeState, ex: ExchangeInput, d: DecisionInput) -> None:
+    may_decide(state, ex, d.actor.party)
+    if (d.decline_reason is None) == (d.accept is None):
+        raise refuse("give either lines to accept or a reason to decline", ERR_INVALID_REQUEST)
+    if d.decline_reason is not None:
+        if not d.decline_reason.strip():
+            raise refuse("a decline needs a reason", ERR_INVALID_REQUEST)
+        return
+    if not d.accept:
+        raise refuse("accept at least one line, or decline with a reason", ERR_INVALID_REQUEST)
+    offered_by_line = {line.line_id: line.quantity for line in state.offered}
+    seen: set[str] = set()
+    for q in d.accept:
+        offered = offered_by_line.get(q.line_id)
+        if offered is None:
+            raise refuse(f"line {q.line_id} is not part of this exchange", ERR_INVALID_REQUEST)
+        if q.line_id in seen:
+            raise refuse(f"line {q.line_id} is listed twice", ERR_INVALID_REQUEST)
+        seen.add(q.line_id)
+        if not 1 <= q.quantity <= offered:
+            raise refuse(
+                f"line {q.line_id}: quantity must be between 1 and the {offered} offered",
+                ERR_INVALID_REQUEST,
+            )
+
+
+def check_revision(state: ExchangeState, ex: ExchangeInput, r: ReviseInput) -> None:
+    may_revise(state, ex, r.actor.party)
+    if not r.lines:
+        raise refuse("a revision keeps at least one line", ERR_INVALID_REQUEST)
+
+
+def check_shipment(state: ExchangeState, ex: ExchangeInput, s: ShipmentInput) -> None:
+    may_ship(state, ex, s.actor.party)
+    if not s.carrier.strip():
+        raise refuse("name the carrier", ERR_INVALID_REQUEST)
+    if s.parcels is not None and s.parcels < 1:
+        raise refuse("parcels must be at least 1", ERR_INVALID_REQUEST)
+
+
+def check_receipt(state: ExchangeState, ex: ExchangeInput, r: ReceiptInput) -> None:
+    may_receive(state, ex, r.actor.party)
+    accepted_by_line = {q.line_id: q.quantity for q in state.accepted}
+    seen: set[str] = set()
+    for line in r.lines:
+        accepted = accepted_by_line.get(line.line_id)
+        if accepted is None:
+            raise refuse(
+                f"line {line.line_id} was not accepted in this exchange", ERR_INVALID_REQUEST
+            )
+        if line.line_id in seen:
+            raise refuse(f"line {line.line_id} is listed twice", ERR_INVALID_REQUEST)
+        seen.add(line.line_id)
+        if not 0 <= line.received <= accepted:
+            raise refuse(
+                f"line {line.line_id}: received must be between 0 and the {accepted} accepted",
+                ERR_INVALID_REQUEST,
+            )
+        if not 0 <= line.damaged <= line.received:
+            raise refuse(
+                f"line {line.line_id}: damaged cannot exceed the copies received",
+                ERR_INVALID_REQUEST,
+            )
+
+
+def check_cancel(state: ExchangeState, ex: ExchangeInput, c: CancelInput) -> None:
+    may_cancel(state, ex, c.actor.party)
+    if not c.reason.strip():
+        raise refuse("a cancellation needs a reason", ERR_INVALID_REQUEST)
+
+
+def check_lost(state: ExchangeState, ex: ExchangeInput, m: LostInput) -> None:
+    may_mark_lost(state, ex, m.actor.party)
+
+
+def check_attach(state: ExchangeState, ex: ExchangeInput, a: AttachMarcInput) -> None:
+    may_upload_marc(state, ex, a.actor.party)
+    if a.batch_id in state.batches:
+        raise refuse(f"batch {a.batch_id} is already attached", ERR_INVALID_REQUEST)
+
+
+def check_answer(state: ExchangeState, ex: ExchangeInput, a: ClaimAnswerInput) -> ClaimState:
+    claim = may_answer(state, ex, a.actor.party, a.claim_no)
+    if a.action not in ("resend", "write_off"):
+        raise refuse("answer with resend or write_off", ERR_INVALID_REQUEST)
+    return claim
+
+
+def check_confirm(state: ExchangeState, ex: ExchangeInput, c: ClaimConfirmInput) -> ClaimState:
+    return may_confirm(state, ex, c.actor.party, c.claim_no)
+
+
+# --- claims ---------------------------------------------------------------------------------
+
+
+def new_claim(
+    state: ExchangeState,
+    kind: str,
+    line_id: str | None,
+    copies: int,
+    note: str | None,
+    pending: int = 0,
+) -> ClaimState:
+    """An open claim numbered after the existing ones and ``pending`` not yet recorded."""
+    return ClaimState(
+        f"c{len(state.claims) + pending + 1}", kind, CLAIM_OPEN, line_id, copies, note
+    )
+
+
+def overdue_claim(state: ExchangeState) -> ClaimState:
+    """The claim a passed receipt deadline raises (``overdue_claims`` counts it already)."""
+    return new_claim(state, CLAIM_OVERDUE, None, 0, f"claim {state.overdue_claims}")
+
+
+def received_lines(state: ExchangeState, r: ReceiptInput) -> list[ReceivedLine]:
+    """One line per accepted line, in acceptance order; a line not reported arrived empty."""
+    reported = {line.line_id: line for line in r.lines}
+    return [reported.get(q.line_id, ReceivedLine(q.line_id, 0, 0)) for q in state.accepted]
+
+
+def receipt_claims(state: ExchangeState, lines: list[ReceivedLine]) -> list[ClaimState]:
+    """Missing and damaged copies become claims; overdue claims are resolved by the receipt."""
+    claims = [
+        replace(c, state=CLAIM_RESOLVED, note="parcel arrived")
+        for c in state.claims
+        if c.kind == CLAIM_OVERDUE and c.state not in CLAIM_SETTLED
+    ]
+    accepted = {q.line_id: q.quantity for q in state.accepted}
+    raised: list[ClaimState] = []
+    for line in lines:
+        missing = accepted[line.line_id] - line.received
+        if missing:
+            raised.append(new_claim(state, CLAIM_MISSING, line.line_id, missing, None, len(raised)))
+        if line.damaged:
+            raised.append(
+                new_claim(state, CLAIM_DAMAGED, line.line_id, line.damaged, None, len(raised))
+            )
+    return claims + raised
+
+
+def answered_claim(claim: ClaimState, a: ClaimAnswerInput) -> ClaimState:
+    settled = CLAIM_WRITTEN_OFF if a.action == "write_off" else CLAIM_RESENT
+    return replace(claim, state=settled, note=a.note)
+
+
+def claims_written_off_by_loss(state: ExchangeState) -> list[ClaimState]:
+    return [
+        replace(c, state=CLAIM_WRITTEN_OFF, note="lost")
+        for c in state.claims
+        if c.state not in CLAIM_SETTLED
+    ]
+
+
+# --- steps that follow by themselves, and notices -------------------------------------------
+
+
+def catalogue_due(state: ExchangeState, ex: ExchangeInput) -> bool:
+    """What we receive is catalogued once it has arrived and some of its records imported."""
+    return state.state == RECEIVED and ex.recipient == ex.home and state.records_imported > 0
+
+
+def completion_due(state: ExchangeState, ex: ExchangeInput) -> bool:
+    """Complete once received (and catalogued, when we receive) with every claim settled."""
+    ready = CATALOGUED if ex.recipient == ex.home else RECEIVED
+    return state.state == ready and all(c.state in CLAIM_SETTLED for c in state.claims)
+
+
+def notifies(state: ExchangeState, ex: ExchangeInput, actor: Actor | None) -> bool:
+    """The partner hears of a step, unless it took the step itself."""
+    if not state.lifecycle or not ex.partner:
+        return False
+    return actor is None or actor.party != ex.partner
+
+
+def announces_import(state: ExchangeState, ex: ExchangeInput, batch_id: str, imported: int) -> bool:
+    """Imported records are news to the partner unless the partner uploaded them."""
+    uploader = state.batch_uploaders[state.batches.index(batch_id)] if state.batch_uploaders else ""
+    return bool(imported) and uploader != ex.partner
