@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test lint install clean histories bench browser
+.PHONY: run test test-fast lint install clean histories bench browser
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -22,6 +22,10 @@ run: $(STAMP)
 ## Lint, type-check and run every test.
 test: lint browser
 	$(BIN)/pytest
+
+## The tests that need no uvicorn and no Temporal dev server, to run between edits (< 1 min).
+test-fast: $(STAMP)
+	$(BIN)/pytest -q tests/fast tests/marc tests/test_replay.py tests/test_web_i18n.py tests/test_compose.py
 
 ## Debian's Chromium, which the browser tests drive (installed once, when missing).
 browser:
