@@ -8,19 +8,21 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from pymarc import Field, Leader, Record, Subfield
+from pymarc import Field, Indicators, Record, Subfield
 
 
 def build_record(n: int, title: str | None = None, isbn: str | None = None) -> Record:
-    record = Record(leader=Leader("00000nam a2200000 a 4500"), force_utf8=True)
+    record = Record(leader="00000nam a2200000 a 4500", force_utf8=True)
     record.add_field(Field(tag="001", data=f"test{n:06d}"))
     record.add_field(Field(tag="008", data="261121s2026    io a          000 0 ind d"))
     if isbn:
-        record.add_field(Field(tag="020", indicators=[" ", " "], subfields=[Subfield("a", isbn)]))
+        record.add_field(
+            Field(tag="020", indicators=Indicators(" ", " "), subfields=[Subfield("a", isbn)])
+        )
     record.add_field(
         Field(
             tag="245",
-            indicators=["1", "0"],
+            indicators=Indicators("1", "0"),
             subfields=[Subfield("a", title or f"Buku nomor {n} /"), Subfield("c", "Perpusnas.")],
         )
     )

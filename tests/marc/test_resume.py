@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from pymarc import Field, Leader, Record, Subfield, XMLWriter
+from pymarc import Field, Indicators, Record, Subfield, XMLWriter
 
 import marc
 
@@ -13,10 +13,12 @@ import marc
 def _records(count: int) -> list[Record]:
     records = []
     for n in range(1, count + 1):
-        record = Record(leader=Leader("00000nam a2200000 a 4500"), force_utf8=True)
+        record = Record(leader="00000nam a2200000 a 4500", force_utf8=True)
         record.add_field(Field(tag="001", data=f"r{n}"))
         record.add_field(
-            Field(tag="245", indicators=["0", "0"], subfields=[Subfield("a", f"Judul {n}")])
+            Field(
+                tag="245", indicators=Indicators("0", "0"), subfields=[Subfield("a", f"Judul {n}")]
+            )
         )
         records.append(record)
     return records
