@@ -2,21 +2,26 @@
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed-stamp
+# Running needs only the runtime dependencies; the tests add the dev ones on top.
+RUN_STAMP := $(VENV)/.installed-run
+DEV_STAMP := $(VENV)/.installed-dev
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: run test test-fast lint install clean histories bench browser
 
-$(STAMP): pyproject.toml
+$(RUN_STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[dev]"
-	touch $(STAMP)
+	$(BIN)/python -m pip install --quiet -e .
+	touch $(RUN_STAMP)
 
-install: $(STAMP)
+$(DEV_STAMP): $(RUN_STAMP)
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	touch $(DEV_STAMP)
+
+install: $(DEV_STAMP)
 
 ## Run the whole stack (Temporal dev server, worker, API) on this machine.
-run: $(STAMP)
+run: $(RUN_STAMP)
 	$(BIN)/exchange dev
 
 ## Lint, type-check and run every test.
@@ -24,7 +29,7 @@ test: lint browser
 	$(BIN)/pytest
 
 ## The tests that need no uvicorn and no Temporal dev server, to run between edits (< 1 min).
-test-fast: $(STAMP)
+test-fast: $(DEV_STAMP)
 	$(BIN)/pytest -q tests/fast tests/marc tests/test_replay.py tests/test_web_i18n.py tests/test_compose.py
 
 ## Debian's Chromium, which the browser tests drive (installed once, when missing).
@@ -34,16 +39,16 @@ browser:
 		$(SUDO) apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium >/dev/null; }
 
-lint: $(STAMP)
+lint: $(DEV_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 
 ## Benchmarks (see README for the figures).
-bench: $(STAMP)
+bench: $(DEV_STAMP)
 	$(BIN)/python -m bench.exchanges
 
 ## Record new workflow histories for the replay tests.
-histories: $(STAMP)
+histories: $(DEV_STAMP)
 	$(BIN)/python -m tests.record_histories
 
 clean:
