@@ -7,7 +7,7 @@ RUN_STAMP := $(VENV)/.installed-run
 DEV_STAMP := $(VENV)/.installed-dev
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test test-fast lint install clean histories bench browser
+.PHONY: run test test-fast lint install clean histories bench browser fuzz
 
 $(RUN_STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +31,14 @@ test: lint browser
 ## The tests that need no uvicorn and no Temporal dev server, to run between edits (< 1 min).
 test-fast: $(DEV_STAMP)
 	$(BIN)/pytest -q tests/fast tests/marc tests/test_replay.py tests/test_web_i18n.py tests/test_compose.py
+
+## Fuzz the API at length, by hand (not in `make test`): 200 examples per operation with a
+## staff and a partner key, then the stateful phase, against a stack the test starts.
+FUZZ_SEED ?= $(shell date +%s)
+fuzz: $(DEV_STAMP)
+	@echo "EXCHANGE_FUZZ_SEED=$(FUZZ_SEED)"
+	EXCHANGE_FUZZ_EXAMPLES=200 EXCHANGE_FUZZ_SEED=$(FUZZ_SEED) \
+		$(BIN)/pytest -q -p no:cacheprovider tests/test_openapi_fuzz.py
 
 ## Debian's Chromium, which the browser tests drive (installed once, when missing).
 browser:

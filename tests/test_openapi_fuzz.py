@@ -35,6 +35,9 @@ server runs, so it is built from ``create_app(...).openapi()``, the same call th
 ``/openapi.json``; ``test_the_served_document_is_the_fuzzed_one`` checks that they agree.
 
 The run is seeded (the same requests each time) and bounded; see ``EXAMPLES_PER_OPERATION``.
+The stateful phase (``test_stateful``: chains of calls that follow the links schemathesis infers
+between operations, such as a proposal's id into its decision) runs too, with a small budget;
+``make fuzz`` runs everything with a large one, by hand.
 """
 
 from __future__ import annotations
@@ -60,12 +63,14 @@ from schemathesis.core.parameters import ParameterLocation
 from schemathesis.core.transport import Response
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
+    ensure_resource_availability,
     ignored_auth,
     negative_data_rejection,
     response_headers_conformance,
     response_schema_conformance,
     status_code_conformance,
     unsupported_method,
+    use_after_free,
 )
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
@@ -80,8 +85,11 @@ T = TypeVar("T")
 # Bounded so that the whole module (start-up, seeding, two passes) stays well under a minute,
 # and seeded so that `make test` fuzzes the same requests each time. For a longer, different
 # run: EXCHANGE_FUZZ_EXAMPLES=200 EXCHANGE_FUZZ_SEED=$RANDOM pytest tests/test_openapi_fuzz.py
+# (`make fuzz`). The stateful phase runs as many scenarios as examples per operation, each of up
+# to EXCHANGE_FUZZ_STEPS calls.
 EXAMPLES_PER_OPERATION = int(os.environ.get("EXCHANGE_FUZZ_EXAMPLES", "12"))
 SEED = int(os.environ.get("EXCHANGE_FUZZ_SEED", "20261121"))
+STEPS_PER_SCENARIO = int(os.environ.get("EXCHANGE_FUZZ_STEPS", "10"))
 PROBLEM = "application/problem+json"
 
 
@@ -431,3 +439,29 @@ def test_partner_key(case: schemathesis.Case, fuzz_api: FuzzApi) -> None:
     case.call_and_validate(
         base_url=fuzz_api.stack.base_url, headers=bearer(key), checks=CHECKS, timeout=30
     )
+
+
+@pytest.mark.parametrize("who", ["staff", "partner"])
+def test_stateful(fuzz_api: FuzzApi, who: str) -> None:
+    """Chains of calls along the links between operations, each answer checked as above; a
+    resource a 2xx created must be there for the next call, and one deleted must be gone."""
+    base_url = fuzz_api.stack.base_url
+    partner = fuzz_api.partner
+
+    class Scenarios(schema.as_state_machine()):  # type: ignore[misc]
+        def get_call_kwargs(self, case: schemathesis.Case) -> dict[str, Any]:
+            key = ADMIN_TOKEN if who == "staff" else partner.current()
+            return {"base_url": base_url, "headers": bearer(key), "timeout": 30}
+
+        def validate_response(
+            self, response: Response, case: schemathesis.Case, **kwargs: Any
+        ) -> None:
+            kwargs.pop("additional_checks", None)
+            case.validate_response(
+                response,
+                checks=[*CHECKS, use_after_free, ensure_resource_availability],
+                transport_kwargs=kwargs,
+                recorder=getattr(self, "recorder", None),
+            )
+
+    Scenarios.run(settings=hypothesis.settings(SETTINGS, stateful_step_count=STEPS_PER_SCENARIO))

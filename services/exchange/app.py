@@ -15,6 +15,7 @@ from temporalio.client import Client
 
 from services.exchange import problems, web
 from services.exchange.api.main import include_api
+from services.exchange.api.problem_responses import HEALTH
 from services.exchange.http.auth import AuthMiddleware
 from services.exchange.http.idempotency import IdempotencyMiddleware
 from services.exchange.http.limits import BodyLimitMiddleware
@@ -40,7 +41,12 @@ Exchange of publications between national libraries: proposals, decisions, shipm
 receipts and the MARC records that come with them.
 
 Every request carries `Authorization: Bearer <key>`: a staff key acts for our library, a
-partner key for that partner only. Errors are RFC 9457 `application/problem+json`.
+partner key for that partner only. Errors are RFC 9457 `application/problem+json` (the
+`Problem` schema), with a stable `type` to switch on.
+
+Send an `Idempotency-Key` with every POST, and retry with the same key: the step is taken
+once. What we tell a partner comes to its `webhook_url` as signed events, described under
+`webhooks` in this document.
 """
 
 
@@ -84,7 +90,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
     app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(RequestLogMiddleware)
 
-    @app.get("/health", tags=["health"])
+    @app.get("/health", tags=["health"], responses=HEALTH)
     async def health(request: Request) -> Health:
         """200 when the database takes a write and Temporal answers."""
         ctx: Context = request.app.state.context

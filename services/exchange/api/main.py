@@ -1,7 +1,9 @@
-"""API v1: one router per feature, all under ``/api/v1``, and the schema its errors refer to.
+"""API v1: one router per feature, all under ``/api/v1``, and what its document adds to them.
 
 Each feature's router (``api/routes/``) carries its tag and its error responses; this module
-only puts them under the version prefix and hands them to the app with ``include_api``.
+puts them under the version prefix and hands them to the app with ``include_api``, which also
+completes the OpenAPI document: the schema errors refer to, the Idempotency-Key of every POST
+and the webhooks (``openapi_additions``).
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from typing import Any
 
 from fastapi import APIRouter, FastAPI
 
+from services.exchange.api.openapi_additions import add_idempotency_key, add_webhooks
 from services.exchange.api.problem_responses import add_problem_schema
 from services.exchange.api.routes import exchanges, fund, keys, marc, partners, records, reports
 
@@ -19,7 +22,7 @@ for feature in (partners, keys, fund, reports, exchanges, marc, records):
 
 
 def include_api(app: FastAPI) -> None:
-    """Serve API v1 on ``app``, with ``Problem`` among the OpenAPI document's schemas."""
+    """Serve API v1 on ``app``, and complete its OpenAPI document once it is built."""
     app.include_router(router)
     build = app.openapi
 
@@ -28,6 +31,8 @@ def include_api(app: FastAPI) -> None:
         document = build()  # FastAPI keeps the document it builds and answers with it after
         if not built:
             add_problem_schema(document)
+            add_idempotency_key(document)
+            add_webhooks(document)
         return document
 
     app.openapi = openapi  # type: ignore[method-assign]

@@ -6,9 +6,22 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, StringConstraints
 
-from services.exchange.schemas.common import Code, Day, LongText, Reason, RequestModel, ShortText
+from services.exchange.schemas.common import (
+    Code,
+    Copies,
+    CopyCount,
+    Deadline,
+    EventDay,
+    LongText,
+    PublicationYear,
+    Reason,
+    RequestModel,
+    RowId,
+    ShortText,
+)
+from workflows.exchange.types import STATES
 
 
 class LineIn(RequestModel):
@@ -16,12 +29,12 @@ class LineIn(RequestModel):
     isbn: Annotated[str, StringConstraints(max_length=32)] | None = None
     issn: Annotated[str, StringConstraints(max_length=16)] | None = None
     author: Annotated[str, StringConstraints(max_length=500)] | None = None
-    year: Annotated[int, Field(ge=1400, le=2200)] | None = None
-    record_id: int | None = Field(
+    year: PublicationYear | None = None
+    record_id: RowId | None = Field(
         default=None,
         description="A fund item (from GET /api/v1/fund) whose copies this line offers",
     )
-    quantity: Annotated[int, Field(ge=1, le=10_000)]
+    quantity: Copies
     unit_value: Annotated[Decimal, Field(ge=0, max_digits=12, decimal_places=2)] | None = Field(
         default=None, description="Declared value of one copy, for the ledger"
     )
@@ -55,12 +68,16 @@ class ProposalIn(RequestModel):
         description="The partner's code. Staff keys must give it; partner keys omit it.",
     )
     lines: Annotated[list[LineIn], Field(min_length=1, max_length=1000)]
-    respond_by: Day | None = None
+    respond_by: Deadline | None = Field(
+        default=None,
+        description="When the recipient should decide by: from today (UTC) to 730 days ahead. "
+        "Left out: today plus the agreement's response days.",
+    )
 
 
 class LineQuantityIn(RequestModel):
     line_id: str
-    quantity: int
+    quantity: Copies = Field(description="Copies accepted: from 1 to the copies offered")
 
 
 class DecisionIn(RequestModel):
@@ -95,14 +112,18 @@ class ShipmentIn(RequestModel):
 
     carrier: ShortText
     tracking: Annotated[str, StringConstraints(max_length=100)] | None = None
-    parcels: int | None = None
-    shipped_on: Day | None = None
+    parcels: Annotated[StrictInt, Field(ge=1, le=1000)] | None = None
+    shipped_on: EventDay | None = Field(
+        default=None,
+        description="The day of dispatch: from 366 days ago to tomorrow (UTC, for libraries "
+        "east of it). Left out: today.",
+    )
 
 
 class ReceivedLineIn(RequestModel):
     line_id: str
-    received: int
-    damaged: int = 0
+    received: CopyCount = Field(description="Copies that arrived: from 0 to the copies accepted")
+    damaged: CopyCount = Field(default=0, description="Of those received, copies damaged")
 
 
 class ReceiptIn(RequestModel):
@@ -124,7 +145,11 @@ class ReceiptIn(RequestModel):
     )
 
     lines: Annotated[list[ReceivedLineIn], Field(max_length=1000)]
-    received_on: Day | None = None
+    received_on: EventDay | None = Field(
+        default=None,
+        description="The day the parcel arrived: from 366 days ago to tomorrow (UTC, for "
+        "libraries east of it). Left out: today.",
+    )
 
 
 class LineOut(BaseModel):
@@ -159,11 +184,19 @@ class ShipmentOut(BaseModel):
 
 
 Direction = Literal["outgoing", "incoming"]
+State = Annotated[
+    str,
+    Field(
+        description="proposed, accepted, shipped, received, catalogued (when we receive), then "
+        "completed; or it ended as declined, expired, cancelled or lost",
+        json_schema_extra={"enum": list(STATES)},
+    ),
+]
 
 
 class ExchangeSummary(BaseModel):
     id: str
-    state: str
+    state: State
     direction: Direction = Field(
         description="Seen from the caller: outgoing means the caller sends."
     )
@@ -173,6 +206,16 @@ class ExchangeSummary(BaseModel):
     respond_by: date | None
     created_at: datetime
     updated_at: datetime
+    line_count: int = Field(description="Lines offered, one title each")
+    titles: list[str] = Field(
+        description="The titles of the first three lines, in their order; line_count says "
+        "how many there are in all"
+    )
+    copies_offered: int = Field(description="Copies offered, all lines together")
+    copies_accepted: int | None = Field(
+        description="Copies the recipient accepted, all lines together; null until it "
+        "accepts (and when it declines)"
+    )
 
 
 class ClaimOut(BaseModel):

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, StringConstraints
 
-from services.exchange.schemas.common import LongText, RequestModel
+from services.exchange.schemas.common import LongText, PublicationYear, RequestModel
 
 
 class DepositIn(RequestModel):
@@ -32,8 +32,8 @@ class DepositIn(RequestModel):
     control_number: Annotated[str, StringConstraints(max_length=64)] | None = None
     author: Annotated[str, StringConstraints(max_length=500)] | None = None
     publisher: Annotated[str, StringConstraints(max_length=500)] | None = None
-    year: Annotated[int, Field(ge=1400, le=2200)] | None = None
-    copies: Annotated[int, Field(ge=1, le=100_000)]
+    year: PublicationYear | None = None
+    copies: Annotated[StrictInt, Field(ge=1, le=100_000)]
 
 
 class FundItemOut(BaseModel):

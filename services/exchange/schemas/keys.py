@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, StringConstraints
 
-from services.exchange.schemas.common import Code, Moment, RequestModel
+from services.exchange.schemas.common import Code, KeyExpiry, RequestModel
 
 Role = Literal["admin", "acquisitions", "cataloguer", "partner"]
 
@@ -26,7 +26,12 @@ class KeyIn(RequestModel):
     role: Role
     partner: Code | None = Field(default=None, description="For partner keys: the partner code")
     label: Annotated[str, StringConstraints(max_length=200)] | None = None
-    expires_at: Moment | None = None
+    expires_at: KeyExpiry | None = Field(
+        default=None,
+        description="When the key stops working: from a day ago (a key that has expired "
+        "already) to five years (1825 days) ahead; a time without an offset is UTC. "
+        "Left out: the key works until it is revoked.",
+    )
 
 
 class KeyOut(BaseModel):
@@ -48,5 +53,7 @@ class RotateIn(RequestModel):
         extra="forbid", json_schema_extra={"examples": [{"overlap_hours": 48, "label": "2027"}]}
     )
 
-    overlap_hours: Annotated[int, Field(ge=0, le=24 * 90)] = 24
+    overlap_hours: Annotated[StrictInt, Field(ge=0, le=24 * 90)] = Field(
+        default=24, description="How long the partner's current keys keep working: 0 to 2160"
+    )
     label: Annotated[str, StringConstraints(max_length=200)] | None = None

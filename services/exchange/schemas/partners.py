@@ -5,9 +5,11 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Literal
 
-from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, StrictInt, StringConstraints
 
-from services.exchange.schemas.common import Code, Day, RequestModel, ShortText
+from services.exchange.schemas.common import AgreementDay, Code, RequestModel, ShortText
+
+_AGREEMENT_DAYS = "from 1950-01-01 to 2099-12-31"
 
 
 class PartnerIn(RequestModel):
@@ -102,16 +104,23 @@ class AgreementIn(RequestModel):
         },
     )
 
-    signed_on: Day
-    valid_from: Day
-    valid_to: Day
+    signed_on: AgreementDay = Field(description=f"The day it was signed: {_AGREEMENT_DAYS}")
+    valid_from: AgreementDay = Field(description=f"Its first day: {_AGREEMENT_DAYS}")
+    valid_to: AgreementDay = Field(
+        description=f"Its last day: {_AGREEMENT_DAYS}; an agreement without an end date "
+        "gives 2099-12-31"
+    )
     programmes: Annotated[
         list[Literal["material_exchange", "digital_exchange"]], Field(min_length=1)
     ]
-    response_days: Annotated[int, Field(ge=1, le=365)] = 30
-    receipt_days: Annotated[int, Field(ge=1, le=365)] = 60
-    yearly_quota: Annotated[int, Field(ge=1)] | None = Field(
-        default=None, description="Copies a year, each way"
+    response_days: Annotated[StrictInt, Field(ge=1, le=365)] = Field(
+        default=30, description="Days the recipient has to decide on a proposal"
+    )
+    receipt_days: Annotated[StrictInt, Field(ge=1, le=365)] = Field(
+        default=60, description="Days after shipment by which the parcel should arrive"
+    )
+    yearly_quota: Annotated[StrictInt, Field(ge=1, le=1_000_000)] | None = Field(
+        default=None, description="Copies a year, each way: at most 1,000,000"
     )
 
 

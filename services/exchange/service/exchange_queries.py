@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import MAXYEAR, MINYEAR, UTC, date, datetime, timedelta
 from typing import Any
 
 from pydantic import TypeAdapter
@@ -22,7 +22,7 @@ from sqlalchemy import (
     Select,
     Table,
     bindparam,
-    extract,
+    case,
     func,
     or_,
 )
@@ -128,13 +128,21 @@ _CLAIMS = (
 _BATCHES = (
     core_select(_BATCH.id).where(_BATCH.exchange_id == _BY_EXCHANGE).order_by(_BATCH.created_at)
 )
-# Lines, copies and the first title of the exchanges on one page of a list.
+# What a list shows of the lines of the exchanges on one page, in one grouped query: lines,
+# copies, the first title alphabetically (the pages), copies accepted (NULL while nothing is)
+# and the titles of the first lines in their order (the API); positions count from 1.
+LISTED_TITLES = 3
 _LINE_TOTALS = (
     core_select(
         _LINE.exchange_id,
         func.count(),
         func.coalesce(func.sum(_LINE.quantity), 0),
         func.min(_LINE.title),
+        func.sum(_LINE.accepted_quantity),
+        *(
+            func.max(case((_LINE.position == position, _LINE.title)))
+            for position in range(1, LISTED_TITLES + 1)
+        ),
     )
     .where(_LINE.exchange_id.in_(bindparam("exchange_ids", expanding=True)))
     .group_by(_LINE.exchange_id)
@@ -158,6 +166,18 @@ def _summary_fields(caller: Caller, home: str, row: Sequence[Any]) -> dict[str, 
     }
 
 
+def _line_fields(
+    line_count: int, titles: Sequence[str | None], offered: int, accepted: int | None
+) -> dict[str, Any]:
+    """What a list item (and an exchange) says of its lines, without the lines themselves."""
+    return {
+        "line_count": line_count,
+        "titles": [title for title in titles if title is not None],
+        "copies_offered": offered,
+        "copies_accepted": accepted,
+    }
+
+
 def view(engine: Engine, home: str, caller: Caller, exchange_id: str) -> ExchangeOut:
     which = {"exchange_id": exchange_id}
     with engine.connect() as conn:
@@ -169,9 +189,16 @@ def view(engine: Engine, home: str, caller: Caller, exchange_id: str) -> Exchang
         claims = conn.execute(_CLAIMS, which).all()
         batches = conn.execute(_BATCHES, which).scalars().all()
     shipment = ShipmentOut.model_validate(found.shipment) if found.shipment else None
+    accepted = [line.accepted_quantity for line in lines if line.accepted_quantity is not None]
     return ExchangeOut.model_validate(
         {
             **_summary_fields(caller, home, found),
+            **_line_fields(
+                len(lines),
+                [line.title for line in lines[:LISTED_TITLES]],
+                sum(line.quantity for line in lines),
+                sum(accepted) if accepted else None,
+            ),
             "lines": [line._asdict() for line in lines],
             "decline_reason": found.decline_reason,
             "cancel_reason": found.cancel_reason,
@@ -239,15 +266,16 @@ def _list_statements(
         conditions.append(_PARTNER.code == bindparam("partner"))
     if by_direction:
         conditions.append(_EX.direction == bindparam("direction"))
-    if by_year:
-        conditions.append(extract("year", _EX.created_at) == bindparam("year", type_=Integer))
+    if by_year:  # a range, not EXTRACT: the index serves it, and it is UTC on any server
+        conditions.append(_EX.created_at >= bindparam("year_starts"))
+        conditions.append(_EX.created_at < bindparam("year_ends"))
     for n in range(words):
         pattern: BindParameter[str] = bindparam(f"word_{n}")
         matching_lines = core_select(_LINE.exchange_id).where(
             or_(
                 _LINE.title.ilike(pattern),
                 _LINE.author.ilike(pattern),
-                _LINE.isbn.ilike(bindparam(f"isbn_{n}")),
+                func.replace(_LINE.isbn, "-", "").ilike(bindparam(f"isbn_{n}")),
             )
         )
         conditions.append(
@@ -265,6 +293,14 @@ def _list_statements(
     if by_partner:  # only the partner's code needs the join
         count = count.join_from(_EXCHANGES, _PARTNERS, _WITH_PARTNER)
     return page, count.where(*conditions)
+
+
+def _year(year: int) -> tuple[datetime, datetime]:
+    """From its 1 January to the next, in UTC; a year no date can have matches nothing."""
+    if not MINYEAR <= year < MAXYEAR:
+        nothing = datetime(MINYEAR, 1, 1, tzinfo=UTC)
+        return nothing, nothing
+    return datetime(year, 1, 1, tzinfo=UTC), datetime(year + 1, 1, 1, tzinfo=UTC)
 
 
 def list_rows(
@@ -287,12 +323,14 @@ def list_rows(
         len(words),
         page_columns,
     )
+    year = _year(query.year) if query.year else (None, None)
     values: dict[str, Any] = {
         "partner_id": caller.partner_id,
         "state": query.state,
         "partner": query.partner,
         "direction": seen_direction(caller, direction) if direction else None,
-        "year": query.year,
+        "year_starts": year[0],
+        "year_ends": year[1],
         "limit": query.limit,
         "offset": query.offset,
     }
@@ -308,22 +346,40 @@ def list_rows(
     return rows, total
 
 
+def _line_rows(conn: Connection, exchange_ids: Sequence[str]) -> Sequence[Sequence[Any]]:
+    if not exchange_ids:
+        return []
+    return conn.execute(_LINE_TOTALS, {"exchange_ids": list(exchange_ids)}).all()
+
+
 def line_totals(
     conn: Connection, exchange_ids: Sequence[str]
 ) -> dict[str, tuple[int, int, str | None]]:
     """Lines, copies and the first title (alphabetically) of each exchange that has lines."""
-    if not exchange_ids:
-        return {}
-    found = conn.execute(_LINE_TOTALS, {"exchange_ids": list(exchange_ids)}).all()
-    return {exchange_id: (lines, copies, title) for exchange_id, lines, copies, title in found}
+    return {row[0]: (row[1], row[2], row[3]) for row in _line_rows(conn, exchange_ids)}
+
+
+def _listed_lines(conn: Connection, exchange_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+    """``_line_fields`` of each exchange on a page of the API's list."""
+    return {
+        exchange_id: _line_fields(lines, titles, copies, accepted)
+        for exchange_id, lines, copies, _first, accepted, *titles in _line_rows(conn, exchange_ids)
+    }
+
+
+_NO_LINES = _line_fields(0, [], 0, None)
 
 
 def list_for(engine: Engine, home: str, caller: Caller, query: ListQuery) -> Page[ExchangeSummary]:
     with engine.connect() as conn:
         rows, total = list_rows(conn, caller, query)
+        lines = _listed_lines(conn, [row[0] for row in rows])
     return _PAGE.validate_python(
         {
-            "items": [_summary_fields(caller, home, row) for row in rows],
+            "items": [
+                {**_summary_fields(caller, home, row), **lines.get(row[0], _NO_LINES)}
+                for row in rows
+            ],
             "total": total,
             "limit": query.limit,
             "offset": query.offset,

@@ -104,6 +104,12 @@ def rotate_key(engine: Engine, caller: Caller, code: str, body: RotateIn) -> Key
     return keys.rotate_partner_key(engine, partner, timedelta(hours=body.overlap_hours), body.label)
 
 
+def get(engine: Engine, caller: Caller, code: str) -> PartnerOut:
+    """One partner as the list shows it; a partner sees only itself (404 for any other)."""
+    with Session(engine) as session:
+        return _out(visible_partner(session, caller, code))
+
+
 def list_all(engine: Engine, limit: int, offset: int) -> Page[PartnerOut]:
     with Session(engine) as session:
         total = session.exec(select(func.count()).select_from(Partner)).one()

@@ -6,12 +6,12 @@ Temporal does not; the reads come from the database and the read cache only.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Request, Response, status
+from fastapi import APIRouter, Query, Request, Response, status
 
 from services.exchange.api.conditional import NOT_MODIFIED, json_answer
-from services.exchange.api.params import Limit, Offset
+from services.exchange.api.params import Limit, Offset, ProposedIn
 from services.exchange.api.problem_responses import PROBLEMS, UNAVAILABLE
 from services.exchange.http.deps import AcquisitionsOrPartnerDep, CallerDep, ContextDep
 from services.exchange.schemas.common import Page
@@ -46,15 +46,33 @@ async def list_exchanges(
     request: Request,
     ctx: ContextDep,
     caller: CallerDep,
-    state: str | None = None,
-    partner: str | None = None,
-    direction: Literal["outgoing", "incoming"] | None = None,
+    state: Annotated[str | None, Query(description="Only exchanges in this state")] = None,
+    partner: Annotated[str | None, Query(description="Only exchanges with this partner")] = None,
+    direction: Annotated[
+        Literal["outgoing", "incoming"] | None,
+        Query(description="Seen from the caller: outgoing means the caller sends"),
+    ] = None,
+    q: Annotated[
+        str | None,
+        Query(
+            max_length=200,
+            description="Words that must each be in a line's title, author or ISBN (hyphens "
+            "ignored), or begin the exchange's id; case does not matter",
+        ),
+    ] = None,
+    year: ProposedIn = None,
     limit: Limit = 100,
     offset: Offset = 0,
 ) -> Response:
     """Exchanges the key may see, newest first; an ETag comes with each page."""
     query = exchange_queries.ListQuery(
-        state=state, partner=partner, direction=direction, limit=limit, offset=offset
+        state=state,
+        partner=partner,
+        direction=direction,
+        year=year,
+        q=q,
+        limit=limit,
+        offset=offset,
     )
     return json_answer(request, await exchange_queries.list_answer(ctx, caller, query))
 

@@ -50,6 +50,12 @@ def list_partners(
     return partners.list_all(ctx.engine, limit, offset)
 
 
+@router.get("/{code}")
+def get_partner(code: str, ctx: ContextDep, caller: CallerDep) -> PartnerOut:
+    """One partner: any staff key reads any partner, a partner key only its own (404 else)."""
+    return partners.get(ctx.engine, caller, code)
+
+
 @router.patch("/{code}")
 def update_partner(
     code: str, body: PartnerPatch, ctx: ContextDep, caller: AdminOrPartnerDep
