@@ -18,11 +18,11 @@ from services.exchange.api.main import include_api
 from services.exchange.api.problem_responses import HEALTH
 from services.exchange.http.auth import AuthMiddleware
 from services.exchange.http.idempotency import IdempotencyMiddleware
-from services.exchange.http.limits import BodyLimitMiddleware
+from services.exchange.http.limits import BodyLimitMiddleware, NulGuardMiddleware
 from services.exchange.http.request_log import RequestLogMiddleware
 from services.exchange.http.security_headers import SecurityHeadersMiddleware
 from services.exchange.models import HealthProbe
-from services.exchange.problems import Problem
+from services.exchange.problems import Problem, UnhandledErrorMiddleware
 from services.exchange.schemas.common import Health
 from services.exchange.service.context import Context
 from services.exchange.service.read_cache import read_cache
@@ -82,11 +82,13 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
     problems.install(app)
     include_api(app)
     web.install(app)
-    # Added last runs first: logging, security headers, size limit, authentication,
-    # idempotency, then routes.
+    # Added last runs first: logging, security headers, unhandled errors, size limit,
+    # authentication, NUL characters, idempotency, then routes.
     app.add_middleware(IdempotencyMiddleware)
+    app.add_middleware(NulGuardMiddleware)
     app.add_middleware(AuthMiddleware)
     app.add_middleware(BodyLimitMiddleware)
+    app.add_middleware(UnhandledErrorMiddleware)
     app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(RequestLogMiddleware)
 

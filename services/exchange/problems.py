@@ -17,7 +17,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
-from starlette.types import Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from services.exchange.storage import faults
 
@@ -66,14 +66,20 @@ async def send_problem(
         "detail": detail,
         "instance": path,
     }
+    encoded = json.dumps(body).encode()
+    length = str(len(encoded)).encode()
     await send(
         {
             "type": "http.response.start",
             "status": status,
-            "headers": [(b"content-type", MEDIA_TYPE.encode()), *headers],
+            "headers": [
+                (b"content-type", MEDIA_TYPE.encode()),
+                (b"content-length", length),
+                *headers,
+            ],
         }
     )
-    await send({"type": "http.response.body", "body": json.dumps(body).encode()})
+    await send({"type": "http.response.body", "body": encoded})
 
 
 def not_found(what: str) -> Problem:
@@ -194,22 +200,76 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> Response:
-        fault = faults.classify(exc)
-        if fault is not None:
-            log.warning("%s on %s %s: %s", fault.kind, request.method, request.url.path, exc)
-            return problem_response(
-                request,
-                fault.status,
-                fault.kind,
-                HTTPStatus(fault.status).phrase,
-                fault.detail,
-                {"Retry-After": "60"},
-            )
-        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        return unexpected_response(request, exc)
+
+
+def unexpected_response(request: Request, exc: BaseException) -> Response:
+    """A fault of the machine as 507/503, anything else as a logged 500; never a bare crash."""
+    fault = faults.classify(exc)
+    if fault is not None:
+        log.warning("%s on %s %s: %s", fault.kind, request.method, request.url.path, exc)
         return problem_response(
             request,
-            500,
-            "internal-error",
-            "Internal Server Error",
-            "an unexpected error occurred; it has been logged",
+            fault.status,
+            fault.kind,
+            HTTPStatus(fault.status).phrase,
+            fault.detail,
+            {"Retry-After": "60"},
         )
+    if _is_nul_in_text(exc):
+        return problem_response(
+            request, 422, "validation-error", "Request is not valid", NUL_DETAIL
+        )
+    log.exception("unhandled error on %s %s", request.method, request.url.path)
+    return problem_response(
+        request,
+        500,
+        "internal-error",
+        "Internal Server Error",
+        "an unexpected error occurred; it has been logged",
+    )
+
+
+NUL_DETAIL = "text cannot contain the NUL character (U+0000)"
+
+
+def _is_nul_in_text(exc: BaseException) -> bool:
+    """PostgreSQL refuses NUL in text (psycopg raises before sending); SQLite would keep it."""
+    current: BaseException | None = exc
+    while current is not None:
+        if isinstance(current, ValueError) and "NUL (0x00)" in str(current):
+            return True
+        current = current.__cause__ or current.__context__
+    return False
+
+
+class UnhandledErrorMiddleware:
+    """Answer an unhandled error here, inside Starlette's ServerErrorMiddleware.
+
+    That middleware runs the app's ``Exception`` handler but then raises again, and uvicorn
+    closes the connection without ``Connection: close``: the client's next request on it is
+    lost. Answered here, the error is a complete response and the connection stays usable.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def watching(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, watching)
+        except Exception as exc:
+            if started:
+                raise  # half an answer is out: only closing the connection can end it
+            response = unexpected_response(Request(scope, receive), exc)
+            await response(scope, receive, send)

@@ -24,8 +24,11 @@ from pydantic import (
     Field,
     StrictInt,
     StringConstraints,
+    field_validator,
 )
 from pydantic_core import PydanticCustomError
+
+from services.exchange.problems import NUL_DETAIL
 
 T = TypeVar("T")
 
@@ -112,6 +115,14 @@ class RequestModel(BaseModel):
     """The base of every request body: unknown fields are refused, not ignored."""
 
     model_config = ConfigDict(extra="forbid")
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _no_nul(cls, value: object) -> object:
+        """PostgreSQL cannot store U+0000 in text; refuse it on every database alike."""
+        if isinstance(value, str) and "\x00" in value:
+            raise ValueError(NUL_DETAIL)
+        return value
 
 
 class Page(BaseModel, Generic[T]):
