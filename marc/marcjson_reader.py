@@ -5,6 +5,10 @@ Python's json module only parses whole documents, so values are cut out of a sli
 text buffer with ``raw_decode`` and parsed one at a time. The text is decoded with
 ``surrogateescape`` so a rejected record's bytes come back exactly as sent. Control
 characters inside strings are accepted (pymarc's own writer once produced them).
+
+What the reader hands out is always text: a record holding bytes that are not UTF-8 is
+rejected with where they are (``marcjson_records``), and no reason or error quotes them
+(``_shown``). A value nested too deeply for the parser costs only its own record.
 """
 
 import codecs
@@ -82,7 +86,20 @@ class _JsonReading:
             except json.JSONDecodeError as error:
                 if self._may_be_cut_off(error, pos) and self._fill():
                     continue
-                return self._broken(pos, offset, error)
+                at = offset + _byte_length(self._text[pos : error.pos])
+                return self._broken(
+                    pos,
+                    offset,
+                    f"the record is not valid JSON: {error.msg} (byte {at})",
+                    f"{error.msg} at line {error.lineno} column {error.colno}",
+                )
+            except RecursionError:
+                return self._broken(
+                    pos,
+                    offset,
+                    "the record nests arrays or objects too deeply to be read",
+                    "a value nests arrays or objects too deeply to be read",
+                )
             self._next_pos = end
             return self._record(value, offset, self._text[pos:end])
 
@@ -92,25 +109,24 @@ class _JsonReading:
             record = record_from_json(value)
         except JsonRecordDefect as defect:
             if self._count == 1 and not _looks_like_marc(value):
-                raise MarcFormatError(f"the JSON holds no MARC-in-JSON records: {defect}") from None
-            return RejectedRecord(self._count, offset, str(defect), _raw(raw_text))
+                raise MarcFormatError(
+                    f"the JSON holds no MARC-in-JSON records: {_shown(str(defect))}"
+                ) from None
+            return RejectedRecord(self._count, offset, _shown(str(defect)), _raw(raw_text))
         tags = [field.tag for field in record.fields]
         dialect = self._dialect or dialect_of(tags, self._default)
         self._default = dialect
         return ReadRecord(self._count, offset, record, dialect, replacement_flags(record))
 
-    def _broken(self, pos: int, offset: int, error: json.JSONDecodeError) -> RejectedRecord:
+    def _broken(self, pos: int, offset: int, reason: str, problem: str) -> RejectedRecord:
+        """The value at ``pos`` cannot be parsed: rejected, or, if the file has shown no record
+        yet and this does not start like one, the file is not MARC-in-JSON (``problem``)."""
         if self._count == 0 and not _RECORD_START.match(self._text, pos):
-            raise MarcFormatError(
-                f"the file is not MARC-in-JSON: {error.msg} at line {error.lineno} "
-                f"column {error.colno}"
-            )
+            raise MarcFormatError(f"the file is not MARC-in-JSON: {problem}")
         end = self._resync(pos + 1)
         self._next_pos = end
         self._count += 1
         raw_text = self._text[pos:end].rstrip(" \t\r\n,")
-        at = offset + _byte_length(self._text[pos : error.pos])
-        reason = f"the record is not valid JSON: {error.msg} (byte {at})"
         return RejectedRecord(self._count, offset, reason, _raw(raw_text))
 
     def _resync(self, start: int) -> int:
@@ -163,3 +179,8 @@ def _byte_length(text: str) -> int:
 
 def _raw(text: str) -> bytes:
     return text.encode("utf-8", "surrogateescape")
+
+
+def _shown(sentence: str) -> str:
+    """A sentence safe to store and show: any lone surrogate in it written as an escape."""
+    return sentence.encode("utf-8", "backslashreplace").decode("utf-8")

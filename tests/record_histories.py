@@ -17,26 +17,41 @@ wrote. Never re-record an old one; each is evidence of what some release did:
   (``IMPORT_PATCH``); the child is saved as ``import_marc_chunks``.
 - ``exchange_continued_as_new``: the run after a continue-as-new, whose input carries the
   state of the run before it in ``ExchangeInput.snapshot`` (the wire format of that state).
+- ``import_batch_missing``: an import workflow for a batch that does not exist, recorded before
+  ``CHUNK_FAILURE_PATCH``: its chunk activity's failure failed the workflow.
+- ``exchange_import_terminated_failed``: an exchange whose import child (its chunk failing in the
+  database on every attempt) an operator terminates, recorded before ``IMPORT_FAILURE_PATCH``:
+  the exchange failed with its child.
+- ``exchange_import_terminated_recorded``: the same with ``IMPORT_FAILURE_PATCH``: the batch
+  ends failed with the reason, and the exchange goes on to complete.
+- ``import_chunk_attempts_exhausted``: a standalone import whose chunk the database refuses on
+  each of its two attempts (``import_chunk_attempts=2``), with ``CHUNK_FAILURE_PATCH``: the
+  batch ends failed with the reason, recorded by ``fail_batch``.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import sys
 import tempfile
+import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from temporalio.client import Client, WorkflowHistory
+from temporalio.client import Client, WorkflowFailureError, WorkflowHistory
 from temporalio.testing import WorkflowEnvironment
 
 from tests.conftest import Stack, running_stack, temporal_cli
-from tests.support import lines, marc_file, register_partner, wait_for
+from tests.import_faults import outcomes_refused
+from tests.support import build_record, lines, marc_file, register_partner, wait_for
 from tests.webhook_receiver import Receiver
 from workflows.exchange.types import workflow_id
+from workflows.importing.types import ImportInput
+from workflows.importing.workflow import ImportWorkflow, import_workflow_id
 
 HISTORIES = Path(__file__).parent / "histories"
 
@@ -153,6 +168,82 @@ async def _continued_as_new(stack: Stack, data: Path) -> str:
     return str(exchange["id"])
 
 
+async def _batch_missing(stack: Stack, data: Path) -> str:
+    """An import workflow started for a batch id that names no batch."""
+    batch_id = str(uuid.uuid4())
+    handle = await stack.client.start_workflow(
+        ImportWorkflow.run,
+        ImportInput(batch_id, chunk_size=2),
+        id=import_workflow_id(batch_id),
+        task_queue=stack.settings.task_queue,
+    )
+    with contextlib.suppress(WorkflowFailureError):
+        await handle.result()
+    return batch_id
+
+
+async def _attempts_exhausted(stack: Stack, data: Path) -> str:
+    """A standalone upload whose every record the database refuses to record."""
+    http, staff = stack.http, stack.staff
+    upload = data / "refused.mrc"
+    upload.write_bytes(b"".join(build_record(n, title=f"Unwritable {n}").as_marc() for n in (1, 2)))
+    with outcomes_refused(stack.engine, "Unwritable"):
+        r = await http.post(
+            "/api/v1/marc-batches", files={"file": upload.open("rb")}, headers=staff
+        )
+        assert r.status_code == 202, r.text
+        batch_id = str(r.json()["batch_id"])
+        await wait_for(http, f"/api/v1/marc-batches/{batch_id}", staff, "state", {"failed"})
+    return batch_id
+
+
+async def _chunk_attempt(stack: Stack, batch_id: str, at_least: int) -> None:
+    """Wait until the batch's import child is retrying its chunk (attempt ``at_least``)."""
+    handle = stack.client.get_workflow_handle(import_workflow_id(batch_id))
+    for _ in range(600):
+        with contextlib.suppress(Exception):
+            pending = (await handle.describe()).raw_description.pending_activities
+            if pending and pending[0].attempt >= at_least:
+                return
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"the import of {batch_id} never reached attempt {at_least}")
+
+
+async def _import_terminated(stack: Stack, data: Path) -> str:
+    """An outgoing exchange whose MARC file the database refuses to record, record after
+    record; the retrying import child is terminated, as an operator would; if the exchange
+    goes on, the partner's receipt completes it."""
+    http, staff = stack.http, stack.staff
+    _partner, key = await register_partner(http, staff, code="DNB")
+    body = {"partner": "DNB", "lines": lines(1)}
+    exchange = (await http.post("/api/v1/exchanges", json=body, headers=staff)).json()
+    url = f"/api/v1/exchanges/{exchange['id']}"
+    line = exchange["lines"][0]["id"]
+    await http.post(
+        f"{url}/decision", json={"accept": [{"line_id": line, "quantity": 1}]}, headers=key
+    )
+    await http.post(f"{url}/shipment", json={"carrier": "DHL"}, headers=staff)
+    upload = data / "refused.mrc"
+    upload.write_bytes(b"".join(build_record(n, title=f"Unwritable {n}").as_marc() for n in (1, 2)))
+    with outcomes_refused(stack.engine, "Unwritable"):
+        r = await http.post(f"{url}/marc", files={"file": upload.open("rb")}, headers=staff)
+        assert r.status_code == 202, r.text
+        batch_id = r.json()["batch_id"]
+        await _chunk_attempt(stack, batch_id, at_least=2)
+        await stack.client.get_workflow_handle(import_workflow_id(batch_id)).terminate("stuck")
+    handle = stack.client.get_workflow_handle(workflow_id(exchange["id"]))
+    for _ in range(300):
+        history = [h["step"] for h in (await http.get(url, headers=staff)).json()["history"]]
+        if (await handle.describe()).close_time is not None or "marc_imported" in history:
+            break
+        await asyncio.sleep(0.1)
+    if (await handle.describe()).close_time is None:
+        receipt = [{"line_id": line, "received": 1}]
+        await http.post(f"{url}/receipt", json={"lines": receipt}, headers=key)
+        await wait_for(http, url, staff, "state", {"completed"})
+    return str(exchange["id"])
+
+
 @dataclass(frozen=True)
 class Scenario:
     run: Callable[[Stack, Path], Awaitable[str]]
@@ -160,6 +251,10 @@ class Scenario:
     children: dict[str, str] = field(default_factory=dict)
     # Settings for the stack the scenario runs on.
     settings: dict[str, Any] = field(default_factory=dict)
+    # The id of the workflow whose history is saved, from what ``run`` returns.
+    workflow_of: Callable[[str], str] = workflow_id
+    # The saved workflow may end failed (the evidence of an old branch that failed it).
+    may_fail: bool = False
 
 
 SCENARIOS = {
@@ -174,6 +269,12 @@ SCENARIOS = {
         settings={"import_chunk_size": 2},
     ),
     "exchange_continued_as_new": Scenario(_continued_as_new),
+    "import_batch_missing": Scenario(_batch_missing, workflow_of=import_workflow_id, may_fail=True),
+    "exchange_import_terminated_failed": Scenario(_import_terminated, may_fail=True),
+    "exchange_import_terminated_recorded": Scenario(_import_terminated),
+    "import_chunk_attempts_exhausted": Scenario(
+        _attempts_exhausted, workflow_of=import_workflow_id, settings={"import_chunk_attempts": 2}
+    ),
 }
 
 
@@ -211,9 +312,13 @@ async def main(names: list[str]) -> None:
                 async with running_stack(
                     env.client, "record", data, db, **scenario.settings
                 ) as stack:
-                    exchange_id = await scenario.run(stack, data)
-                    handle = env.client.get_workflow_handle(workflow_id(exchange_id))
-                    await handle.result()
+                    run_id = await scenario.run(stack, data)
+                    handle = env.client.get_workflow_handle(scenario.workflow_of(run_id))
+                    try:
+                        await handle.result()
+                    except WorkflowFailureError:
+                        if not scenario.may_fail:
+                            raise
                     history = await handle.fetch_history()
                     _save(name, history)
                     await _save_children(env.client, history, dict(scenario.children))

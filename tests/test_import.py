@@ -1,7 +1,10 @@
-"""Cataloguing imports through the API: matching, merging, duplicates, dry run, reports."""
+"""Cataloguing imports through the API: matching, merging, duplicates, dry run, reports; and
+imports that cannot go on, which end failed with the reason instead of running for ever.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 import uuid
@@ -9,10 +12,16 @@ from pathlib import Path
 from typing import Any
 
 import pymarc
+import pytest
 from pymarc import Field, Subfield
 
+import marc
 from tests.conftest import Stack
-from tests.support import build_record, register_partner, wait_for
+from tests.import_faults import REFUSAL, outcomes_refused
+from tests.support import build_record, lines, register_partner, wait_for
+from tests.web_support import user_client
+from workflows.exchange.types import workflow_id
+from workflows.exchange.workflow import ExchangeWorkflow
 from workflows.importing.workflow import ImportWorkflow, import_workflow_id
 
 
@@ -39,13 +48,14 @@ async def _import(
     dry_run: bool = False,
     exchange_id: str | None = None,
     headers: dict[str, str] | None = None,
+    separator: bytes = b"",
 ) -> dict[str, Any]:
     data: dict[str, str] = {"exchange_id": exchange_id} if exchange_id else {}
     r = await stack.http.post(
         "/api/v1/marc-batches",
         params={"dry_run": str(dry_run).lower()},
         data=data,
-        files={"file": ("batch.mrc", b"".join(records))},
+        files={"file": ("batch.mrc", separator.join(records))},
         headers=headers or stack.staff,
     )
     assert r.status_code == 202, r.text
@@ -214,3 +224,111 @@ async def test_check_errors_are_reported_not_fatal(stack: Stack) -> None:
     )
     row = next(csv.DictReader(io.StringIO(r.text)))
     assert row["outcome"] == "created" and "check 245" in row["flags"], row
+
+
+def _json_record(n: int, title: str, isbn: str) -> bytes:
+    record = build_record(n, title=title)
+    record.add_field(Field(tag="020", indicators=[" ", " "], subfields=[Subfield("a", isbn)]))
+    return marc.to_marcjson(record).encode()
+
+
+async def test_a_marc_in_json_file_with_bytes_that_are_not_utf8_imports_the_rest(
+    stack: Stack,
+) -> None:
+    """One byte that is not UTF-8 once left such a batch running for ever (its outcome could
+    not be written); the record is rejected with where the byte is, the others imported."""
+    seed = uuid.uuid4().int
+    good = [_json_record(n, f"Hikayat {n}", _isbn13(seed + n)) for n in (1, 3)]
+    in_a_tag = _json_record(2, "Babad", _isbn13(seed + 2)).replace(b'"245"', b'"2\xff5"')
+    in_the_leader = _json_record(4, "Kidung", _isbn13(seed + 4)).replace(
+        b'"leader":"0', b'"leader":"\xe9'
+    )
+    records = [good[0], in_a_tag, good[1], in_the_leader]
+
+    batch = await _import(stack, records, separator=b"\n")
+
+    assert (batch["state"], batch["format"], batch["total"]) == ("completed", "marcjson", 4)
+    assert (batch["counts"]["created"], batch["counts"]["rejected"]) == (2, 2)
+    assert [(r["index"], r["reason"]) for r in batch["rejected"]] == [
+        (2, "the tag of field 3: byte 0xFF at position 1 is not valid UTF-8"),
+        (4, "the leader: byte 0xE9 at position 0 is not valid UTF-8"),
+    ]
+    url = f"/api/v1/marc-batches/{batch['id']}"
+    r = await stack.http.get(f"{url}/outcomes.csv", headers=stack.staff)
+    rows = list(csv.DictReader(io.StringIO(r.text)))
+    assert [row["outcome"] for row in rows] == ["created", "rejected", "created", "rejected"]
+    r = await stack.http.get(f"{url}/rejected", headers=stack.staff)
+    assert r.content == in_a_tag + in_the_leader, "rejected records come back byte for byte"
+    async with user_client(stack, "cataloguer") as web:
+        page = await web.get(f"/batches/{batch['id']}")
+    assert page.status_code == 200
+    assert "the tag of field 3: byte 0xFF at position 1 is not valid UTF-8" in page.text
+
+
+async def test_an_import_that_cannot_go_on_ends_failed_with_the_reason(
+    stack: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A chunk the database refuses on every attempt (a trigger aborts its outcome rows):
+    after its attempts (two here, ``EXCHANGE_IMPORT_CHUNK_ATTEMPTS``) the batch is failed."""
+    monkeypatch.setattr(stack.settings, "import_chunk_attempts", 2)
+    records = [_record(n, f"Unwritable {n}") for n in (1, 2, 3)]
+    with outcomes_refused(stack.engine, "Unwritable"):
+        batch = await _import(stack, records)
+
+    assert batch["state"] == "failed" and batch["finished_at"] is not None
+    assert batch["error"].startswith("the import stopped at record 1 after 2 attempts: ")
+    assert REFUSAL in batch["error"] and "\n" not in batch["error"]
+    assert (batch["total"], batch["imported"]) == (0, 0)
+    handle = stack.client.get_workflow_handle_for(
+        ImportWorkflow.run, import_workflow_id(batch["id"])
+    )
+    result = await handle.result()
+    assert (result.state, result.error) == ("failed", batch["error"])
+    async with user_client(stack, "cataloguer") as web:
+        page = await web.get(f"/batches/{batch['id']}")
+    assert page.status_code == 200
+    assert 'data-state="failed"' in page.text and 'id="batch-error"' in page.text
+    assert REFUSAL in page.text
+
+
+async def test_an_exchange_goes_on_when_its_import_is_terminated(stack: Stack) -> None:
+    """An operator ends an import that keeps failing: its batch ends failed with the reason,
+    and the exchange, which waited for it, goes on to its end."""
+    http, staff = stack.http, stack.staff
+    partner, key = await register_partner(http, staff)
+    body = {"partner": partner["code"], "lines": lines(1)}
+    exchange = (await http.post("/api/v1/exchanges", json=body, headers=staff)).json()
+    url = f"/api/v1/exchanges/{exchange['id']}"
+    line = exchange["lines"][0]["id"]
+    accept = {"accept": [{"line_id": line, "quantity": 1}]}
+    assert (await http.post(f"{url}/decision", json=accept, headers=key)).is_success
+    assert (await http.post(f"{url}/shipment", json={"carrier": "EMS"}, headers=staff)).is_success
+    upload = _record(1, "Unwritable and terminated")
+    with outcomes_refused(stack.engine, "Unwritable"):
+        r = await http.post(f"{url}/marc", files={"file": ("x.mrc", upload)}, headers=staff)
+        assert r.status_code == 202, r.text
+        batch_id = r.json()["batch_id"]
+        child = stack.client.get_workflow_handle(import_workflow_id(batch_id))
+        for _ in range(300):  # until the chunk is being retried
+            pending = (await child.describe()).raw_description.pending_activities
+            if pending and pending[0].attempt >= 2:
+                break
+            await asyncio.sleep(0.05)
+        await child.terminate("an operator stopped it")
+
+    batch = await wait_for(http, f"/api/v1/marc-batches/{batch_id}", staff, "state", {"failed"})
+    assert batch["error"] == "the import did not finish: the import workflow was terminated"
+    for _ in range(100):
+        history = (await http.get(url, headers=staff)).json()["history"]
+        if any(h["step"] == "marc_imported" for h in history):
+            break
+        await asyncio.sleep(0.05)
+    [imported] = [h for h in history if h["step"] == "marc_imported"]
+    assert imported["note"] == f"batch {batch_id} failed: {batch['error']}"
+    receipt = {"lines": [{"line_id": line, "received": 1}]}
+    assert (await http.post(f"{url}/receipt", json=receipt, headers=key)).is_success
+    await wait_for(http, url, staff, "state", {"completed"})
+    run = await stack.client.get_workflow_handle_for(
+        ExchangeWorkflow.run, workflow_id(exchange["id"])
+    ).result()
+    assert run.state == "completed" and run.batches == [batch_id]

@@ -8,7 +8,9 @@ would break. Old runs go on as they started because changed logic sits behind
 - a history that recorded the patch's marker (the new branch replays), and
 - where one can exist, a history recorded before the patch that went down the old branch.
   ``WEBHOOK_PATCH`` has none: before it, a notice never asked for delivery, so an old run never
-  reached the ``patched`` call (``exchange_lifecycle_claims`` notifies without it).
+  reached the ``patched`` call (``exchange_lifecycle_claims`` notifies without it). The old
+  branch of ``IMPORT_FAILURE_PATCH`` and ``CHUNK_FAILURE_PATCH`` failed the workflow, so their
+  old histories end failed (queries on such a closed run still replay it).
 
 When a patch is removed (see the table in ``workflows/exchange/workflow.py``), the histories
 that predate it are deleted with it, and its row below goes.
@@ -44,11 +46,15 @@ PREDATING = {
     exchange_workflow.LIFECYCLE_PATCH: "exchange_incoming_catalogued",
     exchange_workflow.WEBHOOK_PATCH: None,
     exchange_workflow.IMPORT_PATCH: "exchange_incoming_catalogued",
+    exchange_workflow.IMPORT_FAILURE_PATCH: "exchange_import_terminated_failed",
+    import_workflow.CHUNK_FAILURE_PATCH: "import_batch_missing",
 }
 # What the old branch of each patch leaves in a history: proof the old code path ran.
 _OLD_BRANCH_ACTIVITY = {
     exchange_workflow.IMPORT_PATCH: "import_marc_batch",  # the whole file in one activity
 }
+# The patches whose old branch failed the workflow.
+_OLD_BRANCH_FAILED = {exchange_workflow.IMPORT_FAILURE_PATCH, import_workflow.CHUNK_FAILURE_PATCH}
 
 
 def _events(path: Path) -> list[dict[str, Any]]:
@@ -122,6 +128,9 @@ def test_every_patch_has_a_history_from_before_it_where_one_can_exist() -> None:
         old = _OLD_BRANCH_ACTIVITY.get(patch)
         if old is not None:
             assert old in _activities(path), f"{name} never took the old branch of {patch}"
+        if patch in _OLD_BRANCH_FAILED:
+            last = _events(path)[-1]["eventType"]
+            assert last == "EVENT_TYPE_WORKFLOW_EXECUTION_FAILED", f"{name} ended {last}"
 
 
 def test_the_oldest_history_predates_every_patch() -> None:

@@ -43,6 +43,7 @@ def activities(engine: Engine, settings: Settings) -> list[Callable[..., Any]]:
         delivery.deliver_webhook,
         importing.import_chunk,
         importing.import_marc_batch,
+        importing.fail_batch,
     ]
 
 

@@ -12,6 +12,8 @@ from pathlib import Path
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from workflows.importing.types import DEFAULT_CHUNK_ATTEMPTS
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="EXCHANGE_", extra="ignore")
@@ -31,6 +33,8 @@ class Settings(BaseSettings):
     max_body_bytes: int = 1024 * 1024
     import_chunk_size: int = Field(default=1000, ge=1, le=100_000)
     import_heartbeat_seconds: float = Field(default=60.0, gt=0)
+    # How often a chunk of an import is tried before its batch ends failed with the reason.
+    import_chunk_attempts: int = Field(default=DEFAULT_CHUNK_ATTEMPTS, ge=1, le=1000)
     public_url: str = ""
     allow_insecure_webhooks: bool = False
     webhook_retry_seconds: float = Field(default=30.0, gt=0)

@@ -17,7 +17,7 @@ import pytest
 from temporalio.exceptions import ApplicationError
 
 from workflows.errors import ERR_INVALID_REQUEST, ERR_INVALID_TRANSITION, ERR_NOT_ALLOWED
-from workflows.exchange import deadlines, rules
+from workflows.exchange import claims, deadlines, rules
 from workflows.exchange.types import (
     ACCEPTED,
     CANCELLED,
@@ -247,10 +247,10 @@ def test_either_party_cancels_before_shipment_with_a_reason() -> None:
 
 
 def test_the_sender_marks_a_shipment_lost_after_two_claims() -> None:
-    for claims in (0, 1):
-        assert refused(rules.check_lost, accepted(overdue_claims=claims), OUT, LostInput(US)) == (
+    for count in (0, 1):
+        assert refused(rules.check_lost, accepted(overdue_claims=count), OUT, LostInput(US)) == (
             ERR_INVALID_TRANSITION,
-            f"a shipment can be marked lost after two unanswered claims; {claims} so far",
+            f"a shipment can be marked lost after two unanswered claims; {count} so far",
         )
     rules.check_lost(accepted(overdue_claims=2), OUT, LostInput(US))
     assert refused(rules.check_lost, accepted(overdue_claims=2), OUT, LostInput(THEM)) == (
@@ -327,35 +327,35 @@ def test_a_receipt_raises_claims_for_missing_and_damaged_copies_and_settles_over
     before = accepted(
         claims=[claim("c1", CLAIM_OVERDUE), claim("c2", CLAIM_OVERDUE, CLAIM_WRITTEN_OFF)]
     )
-    got = rules.received_lines(before, ReceiptInput(THEM, [ReceivedLine("l1", 2, damaged=1)]))
+    got = claims.received_lines(before, ReceiptInput(THEM, [ReceivedLine("l1", 2, damaged=1)]))
     assert got == [ReceivedLine("l1", 2, 1), ReceivedLine("l2", 0, 0)], "unreported: none came"
-    assert rules.receipt_claims(before, got) == [
+    assert claims.receipt_claims(before, got) == [
         replace(claim("c1", CLAIM_OVERDUE), state=CLAIM_RESOLVED, note="parcel arrived"),
         ClaimState("c3", CLAIM_DAMAGED, CLAIM_OPEN, "l1", 1),
         ClaimState("c4", CLAIM_MISSING, CLAIM_OPEN, "l2", 1),
     ]
     complete = [ReceivedLine("l1", 2), ReceivedLine("l2", 1)]
-    assert rules.receipt_claims(accepted(), complete) == []
+    assert claims.receipt_claims(accepted(), complete) == []
 
 
 def test_claims_are_numbered_after_those_recorded_and_those_pending() -> None:
     two = accepted(claims=[claim("c1"), claim("c2")])
-    assert rules.new_claim(two, CLAIM_MISSING, "l2", 1, None).claim_no == "c3"
-    assert rules.new_claim(two, CLAIM_MISSING, "l2", 1, None, pending=2).claim_no == "c5"
-    overdue = rules.overdue_claim(replace(two, overdue_claims=1))
+    assert claims.new_claim(two, CLAIM_MISSING, "l2", 1, None).claim_no == "c3"
+    assert claims.new_claim(two, CLAIM_MISSING, "l2", 1, None, pending=2).claim_no == "c5"
+    overdue = claims.overdue_claim(replace(two, overdue_claims=1))
     assert overdue == ClaimState("c3", CLAIM_OVERDUE, CLAIM_OPEN, None, 0, "claim 1")
 
 
 def test_answers_and_loss_settle_claims() -> None:
     c1 = claim("c1")
-    assert rules.answered_claim(c1, ClaimAnswerInput(US, "c1", "resend", note="by DHL")) == (
+    assert claims.answered_claim(c1, ClaimAnswerInput(US, "c1", "resend", note="by DHL")) == (
         replace(c1, state=CLAIM_RESENT, note="by DHL")
     )
-    assert rules.answered_claim(c1, ClaimAnswerInput(US, "c1", "write_off")).state == (
+    assert claims.answered_claim(c1, ClaimAnswerInput(US, "c1", "write_off")).state == (
         CLAIM_WRITTEN_OFF
     )
     mixed = accepted(claims=[c1, claim("c2", st=CLAIM_RESOLVED), claim("c3", st=CLAIM_RESENT)])
-    assert rules.claims_written_off_by_loss(mixed) == [
+    assert claims.claims_written_off_by_loss(mixed) == [
         replace(c1, state=CLAIM_WRITTEN_OFF, note="lost"),
         replace(claim("c3"), state=CLAIM_WRITTEN_OFF, note="lost"),
     ]
@@ -535,3 +535,53 @@ def test_a_timer_acts_only_if_its_deadline_still_stands() -> None:
     assert not deadlines.deadline_due(state(), d, "reminder", at - timedelta(seconds=1))
     assert not deadlines.deadline_due(state(), d, "expire", at), "the reminder comes first"
     assert not deadlines.deadline_due(state(ACCEPTED), d, "reminder", at), "decided meanwhile"
+
+
+def test_a_deadline_that_cannot_be_counted_is_none_and_noted_once() -> None:
+    day = timedelta(days=1)
+    for respond_by in ("9999-12-31", "2026-02-30", "soon", ""):
+        d = Deadlines(respond_by=respond_by)
+        assert deadlines.midnight_after(respond_by) is None
+        assert deadlines.reminder_at(d) is None
+        assert deadlines.next_deadline(state(), d) == (datetime.min.replace(tzinfo=UTC), "note")
+        assert deadlines.deadline_due(state(), d, "note", T0)
+        name, note = deadlines.unreckonable(state(), d) or ("", "")
+        assert name == "respond_by" and note.startswith(f"the decision deadline {respond_by!r}")
+        noted = state(deadline_notes=["respond_by"])
+        assert deadlines.next_deadline(noted, d) is None, "noted: the run waits for people"
+    # A reminder that cannot be counted is dropped; the expiry stands.
+    far = Deadlines(respond_by="2026-12-10", reminder_days=10**9)
+    assert deadlines.reminder_at(far) is None and not deadlines.reminder_too_late(far, T0)
+    assert deadlines.next_deadline(state(), far) == (datetime(2026, 12, 11, tzinfo=UTC), "expire")
+    assert deadlines.unreckonable(state(), far) is None
+
+    for receipt_days in (10**9, 3_000_000, -(10**6)):
+        d = Deadlines(receipt_days=receipt_days)
+        shipped = accepted(shipped_at=T0.isoformat())
+        assert deadlines.next_deadline(shipped, d) == (datetime.min.replace(tzinfo=UTC), "note")
+        assert (deadlines.unreckonable(shipped, d) or ("",))[0] == "receipt"
+    unread = accepted(shipped_at="yesterday")
+    assert (deadlines.unreckonable(unread, Deadlines()) or ("", ""))[1].startswith(
+        "the time of the shipment ('yesterday') cannot be read"
+    )
+    naive = accepted(shipped_at="2026-11-21T09:30:00")  # no offset: UTC
+    assert deadlines.next_deadline(naive, Deadlines(receipt_days=60)) == (T0 + 60 * day, "claim")
+    second = accepted(overdue_claims=1, shipped_at=T0.isoformat(), last_claim_at=T0.isoformat())
+    d = Deadlines(claim_interval_days=10**9)
+    assert (deadlines.unreckonable(second, d) or ("",))[0] == "claim_interval"
+    # A run started before the lifecycle rules keeps no deadlines at all.
+    assert deadlines.next_deadline(state(lifecycle=False), Deadlines(respond_by="x")) is None
+
+
+def test_a_day_given_as_text_must_be_a_day() -> None:
+    ship = ShipmentInput(US, "EMS", shipped_on="2026-13-01")
+    assert refused(rules.check_shipment, state(ACCEPTED), OUT, ship) == (
+        ERR_INVALID_REQUEST,
+        "shipped_on must be a date (YYYY-MM-DD), not '2026-13-01'",
+    )
+    rules.check_shipment(state(ACCEPTED), OUT, replace(ship, shipped_on="2026-11-21"))
+    receipt = ReceiptInput(THEM, [], received_on="\x00")
+    assert refused(rules.check_receipt, accepted(), OUT, receipt) == (
+        ERR_INVALID_REQUEST,
+        "received_on must be a date (YYYY-MM-DD), not '\\x00'",
+    )

@@ -1,6 +1,8 @@
 """The import workflow on the time-skipping test server, its chunk activity replaced by a
-double over a made-up file: the chunk loop, continue-as-new for a long file, and an exchange
-importing an attached batch through it (``IMPORT_PATCH``). The activity on a real database
+double over a made-up file: the chunk loop, continue-as-new for a long file, an exchange
+importing an attached batch through it (``IMPORT_PATCH``), a chunk that keeps failing ending
+its batch failed after its attempts (``CHUNK_FAILURE_PATCH``), and an exchange going on when
+its import child is terminated (``IMPORT_FAILURE_PATCH``). The activity on a real database
 is tested in ``test_service_imports``, the whole path through the API in ``test_import``.
 """
 
@@ -140,3 +142,62 @@ async def test_an_exchange_imports_an_attached_batch_by_a_child_workflow(
     assert catalogue.note == "4 records in the catalogue"
     # The partner uploaded the records itself, so it is not told they are ready.
     assert "marc_ready" not in doubles.events(ex)
+
+
+async def test_a_chunk_that_keeps_failing_ends_its_batch_failed_with_the_reason(
+    env: WorkflowEnvironment,
+) -> None:
+    doubles = Doubles()
+    batch_id = str(uuid.uuid4())
+    doubles.batches[batch_id] = FakeBatch(total=5, fault="the database refused the rows")
+    async with worker(env, doubles) as task_queue:
+        handle = await env.client.start_workflow(
+            ImportWorkflow.run,
+            ImportInput(batch_id, chunk_size=2, chunk_attempts=3),
+            id=import_workflow_id(batch_id),
+            task_queue=task_queue,
+        )
+        result = await finished(handle)
+    reason = (
+        "the import stopped at record 1 after 3 attempts: "
+        "OperationalError: the database refused the rows"
+    )
+    assert result == ImportBatchResult(batch_id, "failed", 0, 0, 0, error=reason)
+    assert len(doubles.chunks) == 3, "three attempts, then no more"
+    assert [(f.batch_id, f.reason) for f in doubles.failed_batches] == [(batch_id, reason)]
+
+
+async def test_an_exchange_goes_on_when_its_import_child_is_terminated(
+    temporal_env: WorkflowEnvironment,
+) -> None:
+    """On the session's dev server: the time-skipping server never tells a parent that its
+    child was terminated."""
+    env = temporal_env
+    doubles = Doubles()
+    batch_id = str(uuid.uuid4())
+    doubles.batches[batch_id] = FakeBatch(total=5, fault="the database refused the rows")
+    async with worker(env, doubles) as task_queue:
+        inp = exchange_input(quantities=(1,))  # we send; the partner's receipt completes it
+        ex = inp.exchange_id
+        handle = await env.client.start_workflow(
+            ExchangeWorkflow.run, inp, id=workflow_id(ex), task_queue=task_queue
+        )
+        accept = DecisionInput(PARTNER_ACTOR, accept=[LineQuantity("l1", 1)])
+        await handle.execute_update(ExchangeWorkflow.decide, accept)
+        await handle.execute_update(ExchangeWorkflow.ship, ShipmentInput(STAFF, "EMS"))
+        attach = AttachMarcInput(STAFF, batch_id, chunk_attempts=1000)
+        await handle.execute_update(ExchangeWorkflow.attach_marc, attach)
+        await until(lambda: len(doubles.chunks) >= 2, "the chunk's retries")  # 1 s apart
+        child = env.client.get_workflow_handle(import_workflow_id(batch_id))
+        await child.terminate("stuck")
+        await until(lambda: "marc_imported" in doubles.step_names(ex), "the failure's note")
+        receipt = ReceiptInput(PARTNER_ACTOR, [ReceivedLine("l1", 1)])
+        await handle.execute_update(ExchangeWorkflow.receive, receipt)
+        outcome = await finished(handle)
+
+    assert outcome.state == COMPLETED and outcome.batches == [batch_id]
+    reason = "the import did not finish: the import workflow was terminated"
+    assert [(f.batch_id, f.reason) for f in doubles.failed_batches] == [(batch_id, reason)]
+    imported = next(s for s in doubles.steps if s.step == "marc_imported")
+    assert imported.note == f"batch {batch_id} failed: {reason}"
+    assert "marc_ready" not in doubles.events(ex), "nothing was imported to announce"

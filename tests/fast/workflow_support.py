@@ -44,7 +44,13 @@ from workflows.exchange.types import (
     StepRecord,
     StepRecorded,
 )
-from workflows.importing.types import ChunkInput, ChunkProgress, ImportBatchInput, ImportBatchResult
+from workflows.importing.types import (
+    BatchFailure,
+    ChunkInput,
+    ChunkProgress,
+    ImportBatchInput,
+    ImportBatchResult,
+)
 from workflows.worker import WORKFLOWS
 
 T = TypeVar("T")
@@ -57,10 +63,12 @@ PARTNER_ACTOR = Actor(PARTNER, "partner")
 
 @dataclass
 class FakeBatch:
-    """A MARC file as the import activities see it: ``total`` records, some rejected."""
+    """A MARC file as the import activities see it: ``total`` records, some rejected; with
+    ``fault``, every chunk attempt fails with it (a database that refuses the rows, say)."""
 
     total: int = 5
     rejected: frozenset[int] = frozenset({2})
+    fault: str | None = None
 
     def counts(self, upto: int) -> tuple[int, int]:
         """Imported and rejected among records 1..upto."""
@@ -81,6 +89,7 @@ class Doubles:
     deliveries: Counter[tuple[str, int]] = field(default_factory=Counter)
     chunks: list[ChunkInput] = field(default_factory=list)
     whole_imports: list[str] = field(default_factory=list)
+    failed_batches: list[BatchFailure] = field(default_factory=list)
 
     def step_names(self, exchange_id: str) -> list[str]:
         return [s.step for s in self.steps if s.exchange_id == exchange_id]
@@ -119,6 +128,8 @@ class Doubles:
         async def import_chunk(inp: ChunkInput) -> ChunkProgress:
             self.chunks.append(inp)
             batch = self.batches.setdefault(inp.batch_id, FakeBatch())
+            if batch.fault is not None:
+                raise ApplicationError(batch.fault, type="OperationalError")
             upto = min(inp.start_index + inp.size - 1, batch.total)
             imported, rejected = batch.counts(upto)
             return ChunkProgress(
@@ -137,6 +148,11 @@ class Doubles:
             imported, rejected = batch.counts(batch.total)
             return ImportBatchResult(inp.batch_id, "completed", batch.total, imported, rejected)
 
+        @activity.defn(name="fail_batch")
+        async def fail_batch(inp: BatchFailure) -> ChunkProgress:
+            self.failed_batches.append(inp)
+            return ChunkProgress(1, 0, True, 0, 0, 0, error=inp.reason)
+
         return [
             record_step,
             revise_lines,
@@ -144,6 +160,7 @@ class Doubles:
             deliver_webhook,
             import_chunk,
             import_marc_batch,
+            fail_batch,
         ]
 
 

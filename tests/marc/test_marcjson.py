@@ -156,3 +156,91 @@ def test_text_holding_the_replacement_character_is_flagged(
         "field 245 $a holds U+FFFD, the replacement character a program writes where it "
         "could not decode a character: text was lost before the record was sent",
     )
+
+
+def _texts(outcome: ReadRecord | RejectedRecord) -> list[str]:
+    """Every piece of text the reader hands out for a record."""
+    if isinstance(outcome, RejectedRecord):
+        return [outcome.reason]
+    record = outcome.record
+    texts = [*outcome.flags, str(record.leader)]
+    for field in record.fields:
+        texts.append(field.tag)
+        if field.control_field:
+            texts.append(field.data or "")
+        else:
+            texts += [*field.indicators, *(p for s in field.subfields for p in s)]
+    return texts
+
+
+def test_a_byte_that_is_not_utf8_anywhere_costs_only_its_record_and_is_never_handed_out(
+    tmp_path: Path,
+) -> None:
+    """The byte 0xFF put at every position of a record in turn: the reader always reads on,
+    and nothing it returns holds a lone surrogate (which no database or page can take)."""
+    good = _json(1).encode()
+    for position in range(len(good)):
+        bad = good[:position] + b"\xff" + good[position:]
+        outcomes = _read(tmp_path, b"\n".join([_json(2).encode(), bad, _json(3).encode()]))
+        assert as_read(outcomes[-1]).record["001"].data == "j3", position
+        for outcome in outcomes:
+            for text in _texts(outcome):
+                text.encode("utf-8")  # raises on a lone surrogate
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "reason"),
+    [
+        (
+            b'"leader":"0',
+            b'"leader":"\xff',
+            "the leader: byte 0xFF at position 0 is not valid UTF-8",
+        ),
+        (b'"245"', b'"2\xe945"', "the tag of field 5: byte 0xE9 at position 1 is not valid UTF-8"),
+        (
+            b'{"a":"Title 2"}',
+            b'{"\xff":"Title 2"}',
+            "a subfield code of field 245: byte 0xFF at position 0 is not valid UTF-8",
+        ),
+        (
+            b'"ind1":"1","ind2":"0"',
+            b'"ind1":"\xc3","ind2":"0"',
+            "ind1 of field 245: byte 0xC3 at position 0 is not valid UTF-8",
+        ),
+        (
+            b"Title 2",
+            b"Title \\udc002",
+            "field 245 $a: \\uDC00 at position 6 is half of a UTF-16 surrogate pair, "
+            "not a character",
+        ),
+    ],
+    ids=["leader", "tag", "subfield-code", "indicator", "escaped-surrogate"],
+)
+def test_text_that_is_not_text_is_rejected_where_it_stands(
+    tmp_path: Path, old: bytes, new: bytes, reason: str
+) -> None:
+    broken = _json(2).encode().replace(old, new, 1)
+    assert broken != _json(2).encode()
+    data = b"\n".join([_json(1).encode(), broken, _json(3).encode()])
+
+    outcomes = _read(tmp_path, data)
+
+    assert [type(o) for o in outcomes] == [ReadRecord, RejectedRecord, ReadRecord]
+    rejected = as_rejected(outcomes[1])
+    assert rejected.reason == reason
+    assert rejected.raw == broken, "the record comes back as it was sent"
+
+
+def test_a_record_nested_too_deeply_to_parse_costs_only_itself(tmp_path: Path) -> None:
+    deep = b'{"leader": "00000nam a2200000 i 4500", "fields": ' + b"[" * 100_000
+    deep += b"]" * 100_000 + b"}"
+    data = b"\n".join([_json(1).encode(), deep, _json(3).encode()])
+
+    outcomes = _read(tmp_path, data)
+
+    assert [type(o) for o in outcomes] == [ReadRecord, RejectedRecord, ReadRecord]
+    assert as_rejected(outcomes[1]).reason == (
+        "the record nests arrays or objects too deeply to be read"
+    )
+    first = _read(tmp_path, b"\n".join([deep, _json(2).encode()]))
+    assert [type(o) for o in first] == [RejectedRecord, ReadRecord]

@@ -1,23 +1,32 @@
-"""What the exchange workflow asks Temporal to run: its activities and child workflows, each
-with the timeouts and retry policy it has always had.
+"""What the exchange workflow asks Temporal to do: its activities and child workflows, each
+with the timeouts and retry policy it has always had, its timers and its continue-as-new.
 
-Called from workflow code only. Each function issues exactly one command, so the workflow
+Called from workflow code only. Each function issues exactly one command (``wait_until`` at
+most one timer; ``history_is_long`` none, it asks how long the history is), so the workflow
 reads as the sequence of commands its history records; the ``workflow.patched`` checks that
 choose between commands stay in the workflow, next to the state they depend on.
 """
 
 from __future__ import annotations
 
-from datetime import timedelta
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import datetime, timedelta
+from typing import NoReturn
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
+from temporalio.exceptions import ActivityError, ChildWorkflowError
 from temporalio.workflow import ParentClosePolicy
 
 from workflows.delivery.types import DeliveryInput
 from workflows.delivery.workflow import WebhookDeliveryWorkflow, delivery_workflow_id
 from workflows.errors import ERR_INSUFFICIENT_COPIES, ERR_INVALID_REQUEST
 from workflows.exchange.types import (
+    AttachMarcInput,
+    Deadlines,
+    ExchangeInput,
+    ExchangeState,
     LineSpec,
     NoticeInput,
     NoticeRecorded,
@@ -25,6 +34,8 @@ from workflows.exchange.types import (
     RevisionResult,
     StepRecord,
 )
+from workflows.importing import failures
+from workflows.importing import workflow as importing
 from workflows.importing.types import ImportBatchInput, ImportBatchResult, ImportInput
 from workflows.importing.workflow import ImportWorkflow, import_workflow_id
 
@@ -51,6 +62,31 @@ _IMPORT_RETRY = RetryPolicy(
     maximum_attempts=10,
     non_retryable_error_types=[ERR_INVALID_REQUEST],
 )
+
+
+async def wait_until(condition: Callable[[], bool], at: datetime) -> bool:
+    """Wait for ``condition`` until ``at`` (a durable timer); True if the time came first."""
+    remaining = (at - workflow.now()).total_seconds()
+    if remaining <= 0:
+        return True
+    try:
+        await workflow.wait_condition(condition, timeout=remaining)
+    except TimeoutError:
+        return True
+    return False
+
+
+def history_is_long(events: int) -> bool:
+    """Whether the run's history has more than ``events`` events, or Temporal finds it long."""
+    info = workflow.info()
+    return info.get_current_history_length() > events or info.is_continue_as_new_suggested()
+
+
+def continue_as_new(inp: ExchangeInput, state: ExchangeState, deadlines: Deadlines) -> NoReturn:
+    """Go on in a new run: the same exchange, its state carried in ``snapshot`` (its lines are
+    in the state); never returns."""
+    next_input = replace(inp, lines=[], next_seq=state.seq + 1, deadlines=deadlines, snapshot=state)
+    workflow.continue_as_new(next_input)
 
 
 async def record_step(
@@ -110,14 +146,17 @@ async def start_delivery(exchange_id: str, seq: int, retry_seconds: float) -> No
     )
 
 
-async def import_in_chunks(
-    batch_id: str, chunk_size: int, heartbeat_seconds: float
-) -> ImportBatchResult:
+async def import_in_chunks(a: AttachMarcInput) -> ImportBatchResult:
     """Import a MARC batch by an import child workflow, one chunk of records per activity."""
     result: ImportBatchResult = await workflow.execute_child_workflow(
         ImportWorkflow.run,
-        ImportInput(batch_id, chunk_size=chunk_size, heartbeat_seconds=heartbeat_seconds),
-        id=import_workflow_id(batch_id),
+        ImportInput(
+            a.batch_id,
+            chunk_size=a.chunk_size,
+            heartbeat_seconds=a.heartbeat_seconds,
+            chunk_attempts=a.chunk_attempts,
+        ),
+        id=import_workflow_id(a.batch_id),
     )
     return result
 
@@ -132,3 +171,12 @@ async def import_whole(batch_id: str) -> ImportBatchResult:
         retry_policy=_IMPORT_RETRY,
     )
     return result
+
+
+async def fail_import(
+    batch_id: str, error: ActivityError | ChildWorkflowError
+) -> ImportBatchResult:
+    """End a batch whose import gave no result ``failed``, with the reason, and say so."""
+    attempts = _IMPORT_RETRY.maximum_attempts if isinstance(error, ActivityError) else None
+    progress = await importing.fail_batch(batch_id, failures.import_failed(error, attempts))
+    return progress.result(batch_id)

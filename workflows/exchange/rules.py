@@ -1,6 +1,6 @@
 """The exchange's rules: who may take which step in which state, what a step's input must be,
-which claims a step raises or settles, and which steps follow by themselves (the deadlines
-are in ``deadlines``).
+and which steps follow by themselves (the claims a step raises or settles are in ``claims``,
+the deadlines in ``deadlines``).
 
 Plain functions of the exchange's state (``ExchangeState``), the facts fixed at the proposal
 (``ExchangeInput``, for the parties) and a step's input. A refusal raises the
@@ -10,13 +10,14 @@ query all ask these, so a page never offers a step the workflow would refuse; an
 server is needed to test them.
 
 Each step has a ``may_*`` function that answers for a party alone (what ``actions`` asks) and a
-``check_*`` function that asks the same, then checks the step's input, in that order.
+``check_*`` function that asks the same, then checks the step's input, in that order. No input
+makes them raise anything but such a refusal.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import replace
+from datetime import date
 from typing import ParamSpec
 
 from temporalio.exceptions import ApplicationError
@@ -25,14 +26,10 @@ from workflows.errors import ERR_INVALID_REQUEST, ERR_INVALID_TRANSITION, ERR_NO
 from workflows.exchange.types import (
     ACCEPTED,
     CATALOGUED,
-    CLAIM_DAMAGED,
-    CLAIM_MISSING,
     CLAIM_OPEN,
     CLAIM_OVERDUE,
     CLAIM_RESENT,
-    CLAIM_RESOLVED,
     CLAIM_SETTLED,
-    CLAIM_WRITTEN_OFF,
     FINAL_STATES,
     PROPOSED,
     RECEIVED,
@@ -50,7 +47,6 @@ from workflows.exchange.types import (
     LineOffer,
     LostInput,
     ReceiptInput,
-    ReceivedLine,
     ReviseInput,
     ShipmentInput,
 )
@@ -266,12 +262,25 @@ def check_revision(state: ExchangeState, ex: ExchangeInput, r: ReviseInput) -> N
         raise refuse("a revision keeps at least one line", ERR_INVALID_REQUEST)
 
 
+def require_day(day: str | None, name: str) -> None:
+    """A day given as text must be one (ISO 8601), as the history's projection reads it."""
+    if day is None:
+        return
+    try:
+        date.fromisoformat(day)
+    except (TypeError, ValueError):
+        raise refuse(
+            f"{name} must be a date (YYYY-MM-DD), not {day!r}", ERR_INVALID_REQUEST
+        ) from None
+
+
 def check_shipment(state: ExchangeState, ex: ExchangeInput, s: ShipmentInput) -> None:
     may_ship(state, ex, s.actor.party)
     if not s.carrier.strip():
         raise refuse("name the carrier", ERR_INVALID_REQUEST)
     if s.parcels is not None and s.parcels < 1:
         raise refuse("parcels must be at least 1", ERR_INVALID_REQUEST)
+    require_day(s.shipped_on, "shipped_on")
 
 
 def check_receipt(state: ExchangeState, ex: ExchangeInput, r: ReceiptInput) -> None:
@@ -297,6 +306,7 @@ def check_receipt(state: ExchangeState, ex: ExchangeInput, r: ReceiptInput) -> N
                 f"line {line.line_id}: damaged cannot exceed the copies received",
                 ERR_INVALID_REQUEST,
             )
+    require_day(r.received_on, "received_on")
 
 
 def check_cancel(state: ExchangeState, ex: ExchangeInput, c: CancelInput) -> None:
@@ -326,67 +336,6 @@ def check_confirm(state: ExchangeState, ex: ExchangeInput, c: ClaimConfirmInput)
     return may_confirm(state, ex, c.actor.party, c.claim_no)
 
 
-# --- claims ---------------------------------------------------------------------------------
-
-
-def new_claim(
-    state: ExchangeState,
-    kind: str,
-    line_id: str | None,
-    copies: int,
-    note: str | None,
-    pending: int = 0,
-) -> ClaimState:
-    """An open claim numbered after the existing ones and ``pending`` not yet recorded."""
-    return ClaimState(
-        f"c{len(state.claims) + pending + 1}", kind, CLAIM_OPEN, line_id, copies, note
-    )
-
-
-def overdue_claim(state: ExchangeState) -> ClaimState:
-    """The claim a passed receipt deadline raises (``overdue_claims`` counts it already)."""
-    return new_claim(state, CLAIM_OVERDUE, None, 0, f"claim {state.overdue_claims}")
-
-
-def received_lines(state: ExchangeState, r: ReceiptInput) -> list[ReceivedLine]:
-    """One line per accepted line, in acceptance order; a line not reported arrived empty."""
-    reported = {line.line_id: line for line in r.lines}
-    return [reported.get(q.line_id, ReceivedLine(q.line_id, 0, 0)) for q in state.accepted]
-
-
-def receipt_claims(state: ExchangeState, lines: list[ReceivedLine]) -> list[ClaimState]:
-    """Missing and damaged copies become claims; overdue claims are resolved by the receipt."""
-    claims = [
-        replace(c, state=CLAIM_RESOLVED, note="parcel arrived")
-        for c in state.claims
-        if c.kind == CLAIM_OVERDUE and c.state not in CLAIM_SETTLED
-    ]
-    accepted = {q.line_id: q.quantity for q in state.accepted}
-    raised: list[ClaimState] = []
-    for line in lines:
-        missing = accepted[line.line_id] - line.received
-        if missing:
-            raised.append(new_claim(state, CLAIM_MISSING, line.line_id, missing, None, len(raised)))
-        if line.damaged:
-            raised.append(
-                new_claim(state, CLAIM_DAMAGED, line.line_id, line.damaged, None, len(raised))
-            )
-    return claims + raised
-
-
-def answered_claim(claim: ClaimState, a: ClaimAnswerInput) -> ClaimState:
-    settled = CLAIM_WRITTEN_OFF if a.action == "write_off" else CLAIM_RESENT
-    return replace(claim, state=settled, note=a.note)
-
-
-def claims_written_off_by_loss(state: ExchangeState) -> list[ClaimState]:
-    return [
-        replace(c, state=CLAIM_WRITTEN_OFF, note="lost")
-        for c in state.claims
-        if c.state not in CLAIM_SETTLED
-    ]
-
-
 # --- steps that follow by themselves, and notices -------------------------------------------
 
 
@@ -410,5 +359,5 @@ def notifies(state: ExchangeState, ex: ExchangeInput, actor: Actor | None) -> bo
 
 def announces_import(state: ExchangeState, ex: ExchangeInput, batch_id: str, imported: int) -> bool:
     """Imported records are news to the partner unless the partner uploaded them."""
-    uploader = state.batch_uploaders[state.batches.index(batch_id)] if state.batch_uploaders else ""
+    uploader = dict(zip(state.batches, state.batch_uploaders, strict=False)).get(batch_id, "")
     return bool(imported) and uploader != ex.partner

@@ -1,12 +1,15 @@
 """States and dataclasses of the exchange workflow: one in and one out for every call.
 
 Dates and times travel as ISO 8601 strings so that any SDK's default converter reads them.
-Only the standard library is imported here, because workflow code imports this module.
+Only the standard library (and the import workflow's types, likewise) is imported here,
+because workflow code imports this module.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+
+from workflows.importing.types import DEFAULT_CHUNK_ATTEMPTS
 
 WORKFLOW_ID_PREFIX = "exchange-"
 
@@ -110,6 +113,8 @@ class ExchangeState:
     # False only for runs started before the lifecycle rules (deadlines, claims, notices).
     # Only lifecycle runs continue as new, so a snapshot written before this field is True.
     lifecycle: bool = True
+    # The deadlines (``deadlines.RESPOND_BY``, ...) found impossible to count, each noted once.
+    deadline_notes: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -168,6 +173,7 @@ class AttachMarcInput:
     batch_id: str
     chunk_size: int = 1000
     heartbeat_seconds: float = 60.0
+    chunk_attempts: int = DEFAULT_CHUNK_ATTEMPTS
 
 
 @dataclass

@@ -21,6 +21,12 @@ webhook-delivery              03dc396 2026-11-21  a notice is only written; no d
 (``WEBHOOK_PATCH``)
 import-workflow               dea0b76 2026-11-21  a batch is imported by one ``import_marc_batch``
 (``IMPORT_PATCH``)                                activity, not by an ``ImportWorkflow`` child
+import-failure-recorded       issue 13 2026-12-01 an import that ends without a result (its
+(``IMPORT_FAILURE_PATCH``)                        activity out of attempts, its child failed or
+                                                  terminated) fails the exchange
+import-chunk-failure          issue 13 2026-12-01 ``ImportWorkflow`` runs (count those): a chunk
+(``importing.workflow.``                          out of attempts fails the import workflow and
+``CHUNK_FAILURE_PATCH``)                          leaves its batch ``running``
 ============================  ==================  ==============================================
 
 A patch may go once no run started before the release carrying it was deployed is open (the
@@ -38,17 +44,15 @@ delete the call, the constant and the saved histories that predate it (``tests/h
 from __future__ import annotations
 
 import asyncio
-from dataclasses import replace
 
 from temporalio import workflow
+from temporalio.exceptions import ActivityError, ChildWorkflowError
 
-from workflows.exchange import commands, deadlines, rules
+from workflows.exchange import claims, commands, deadlines, notes, rules
 from workflows.exchange.types import (
     ACCEPTED,
     CANCELLED,
     CATALOGUED,
-    CLAIM_RESOLVED,
-    CLAIM_WRITTEN_OFF,
     COMPLETED,
     DECLINED,
     EXPIRED,
@@ -69,7 +73,6 @@ from workflows.exchange.types import (
     ExchangeInput,
     ExchangeOutcome,
     ExchangeStatus,
-    LineQuantity,
     LostInput,
     ReceiptInput,
     ReviseInput,
@@ -80,6 +83,7 @@ from workflows.exchange.types import (
 LIFECYCLE_PATCH = "lifecycle-deadlines-claims"
 WEBHOOK_PATCH = "webhook-delivery"
 IMPORT_PATCH = "import-workflow"
+IMPORT_FAILURE_PATCH = "import-failure-recorded"
 # Continue as new well before a history gets heavy; each step costs about ten events.
 CONTINUE_AS_NEW_AFTER_EVENTS = 1_000
 
@@ -94,7 +98,7 @@ class ExchangeWorkflow:
         # What lives only as long as this run: a run continues as new only without them.
         self._lock = asyncio.Lock()
         self._pending_imports: list[str] = []
-        self._import_settings: dict[str, tuple[int, float]] = {}  # chunk size, heartbeat
+        self._attached: dict[str, AttachMarcInput] = {}  # each pending batch's settings
         self._changes = 0  # wakes the run loop after each step
 
     @workflow.run
@@ -109,10 +113,10 @@ class ExchangeWorkflow:
                 continue
             if self._state.state in FINAL_STATES:
                 break
-            if self._state.lifecycle and self._history_is_long():
+            if self._state.lifecycle and commands.history_is_long(CONTINUE_AS_NEW_AFTER_EVENTS):
                 await workflow.wait_condition(workflow.all_handlers_finished)
                 if not self._pending_imports and self._state.state not in FINAL_STATES:
-                    workflow.continue_as_new(self._next_run_input())
+                    commands.continue_as_new(self._inp, self._state, self._deadlines)
                 continue
             await self._wait_for_change_or_deadline()
         await workflow.wait_condition(workflow.all_handlers_finished)
@@ -136,13 +140,11 @@ class ExchangeWorkflow:
             if deadlines.reminder_too_late(self._deadlines, workflow.now()):
                 self._state.reminder_due = False  # too short a deadline for a reminder to help
             proposer = Actor(party=self._inp.sender, name="proposer")
-            await self._notify("proposal", f"{len(self._state.offered)} lines offered", proposer)
+            await self._notify("proposal", notes.proposal(self._state), proposer)
 
     async def _wait_for_change_or_deadline(self) -> None:
         seen = self._changes
-        deadline = (
-            deadlines.next_deadline(self._state, self._deadlines) if self._state.lifecycle else None
-        )
+        deadline = deadlines.next_deadline(self._state, self._deadlines)
 
         def changed() -> bool:
             return (
@@ -153,16 +155,8 @@ class ExchangeWorkflow:
 
         if deadline is None:
             await workflow.wait_condition(changed)
-            return
-        at, kind = deadline
-        remaining = (at - workflow.now()).total_seconds()
-        if remaining > 0:
-            try:
-                await workflow.wait_condition(changed, timeout=remaining)
-                return
-            except TimeoutError:
-                pass
-        await self._on_deadline(kind)
+        elif await commands.wait_until(changed, deadline[0]):
+            await self._on_deadline(deadline[1])
 
     async def _on_deadline(self, kind: str) -> None:
         async with self._lock:
@@ -172,19 +166,23 @@ class ExchangeWorkflow:
             system = Actor(party=self._inp.home, name="system")
             if kind == deadlines.REMINDER:
                 state.reminder_due = False
-                note = f"a decision is due by {self._deadlines.respond_by}"
+                note = notes.reminder(self._deadlines)
                 await self._record("reminder", state.state, system, note=note)
                 await self._notify("reminder", note)
             elif kind == deadlines.EXPIRE:
-                note = f"no decision by {self._deadlines.respond_by}"
+                note = notes.expiry(self._deadlines)
                 await self._record("expire", EXPIRED, system, note=note)
                 await self._notify("expiry", note)
+            elif kind == deadlines.NOTE:
+                name, note = deadlines.unreckonable(state, self._deadlines) or (kind, "")
+                state.deadline_notes.append(name)  # noted once: the run waits for people now
+                await self._record("deadline", state.state, system, note=note)
             else:
                 state.overdue_claims += 1
-                claim = rules.overdue_claim(state)
-                note = f"receipt overdue: claim {state.overdue_claims} ({claim.claim_no})"
+                claim = claims.overdue_claim(state)
+                note = notes.overdue(state, claim)
                 await self._record("claim", state.state, system, note=note, claims=[claim])
-                self._put_claims([claim])
+                self._state.claims = claims.merged(self._state.claims, [claim])
                 state.last_claim_at = workflow.now().isoformat()
                 await self._notify("claim", note)
 
@@ -199,12 +197,8 @@ class ExchangeWorkflow:
                 await self._record("decline", DECLINED, d.actor, note=reason, decline_reason=reason)
                 await self._notify("decision", f"declined: {reason}", d.actor)
             else:
-                accepted = {q.line_id: q.quantity for q in d.accept or []}
-                note = (
-                    f"{len(accepted)} of {len(self._state.offered)} lines, "
-                    f"{sum(accepted.values())} copies"
-                )
-                lines = [LineQuantity(k, v) for k, v in accepted.items()]
+                lines = list(d.accept or [])
+                note = notes.acceptance(self._state, lines)
                 await self._record("accept", ACCEPTED, d.actor, note=note, accepted=lines)
                 self._state.accepted = lines
                 await self._notify("decision", f"accepted {note}", d.actor)
@@ -236,7 +230,7 @@ class ExchangeWorkflow:
         async with self._lock:
             rules.check_shipment(self._state, self._inp, s)
             shipped_on = s.shipped_on or workflow.now().date().isoformat()
-            note = s.carrier + (f", tracking {s.tracking}" if s.tracking else "")
+            note = notes.shipment(s)
             shipment = ShipmentDetails(s.carrier, s.tracking, s.parcels, shipped_on)
             await self._record("ship", SHIPPED, s.actor, note=note, shipment=shipment)
             self._state.shipped_at = workflow.now().isoformat()
@@ -252,14 +246,9 @@ class ExchangeWorkflow:
         async with self._lock:
             state = self._state
             rules.check_receipt(state, self._inp, r)
-            lines = rules.received_lines(state, r)
-            copies = sum(line.received for line in lines)
-            damaged = sum(line.damaged for line in lines)
-            expected = sum(q.quantity for q in state.accepted)
-            note = f"{copies} of {expected} copies received" + (
-                f", {damaged} damaged" if damaged else ""
-            )
-            claims = rules.receipt_claims(state, lines) if state.lifecycle else []
+            lines = claims.received_lines(state, r)
+            note = notes.receipt(state, lines)
+            raised = claims.receipt_claims(state, lines) if state.lifecycle else []
             await self._record(
                 "receive",
                 RECEIVED,
@@ -267,9 +256,9 @@ class ExchangeWorkflow:
                 note=note,
                 received=lines,
                 received_on=r.received_on or workflow.now().date().isoformat(),
-                claims=claims or None,
+                claims=raised or None,
             )
-            self._put_claims(claims)
+            self._state.claims = claims.merged(self._state.claims, raised)
             await self._notify("receipt", note, r.actor)
             await self._advance(r.actor)
             return self.status()
@@ -281,20 +270,9 @@ class ExchangeWorkflow:
     @workflow.update
     async def answer_claim(self, a: ClaimAnswerInput) -> ExchangeStatus:
         async with self._lock:
-            claim = rules.check_answer(self._state, self._inp, a)
-            updated = rules.answered_claim(claim, a)
-            written_off = updated.state == CLAIM_WRITTEN_OFF
-            note = f"{claim.claim_no}: " + ("written off" if written_off else "resent")
-            await self._record(
-                "claim_answer",
-                self._state.state,
-                a.actor,
-                note=note + (f" ({a.note})" if a.note else ""),
-                claims=[updated],
-            )
-            self._put_claims([updated])
-            await self._notify("claim", note, a.actor)
-            await self._advance(a.actor)
+            updated = claims.answered_claim(rules.check_answer(self._state, self._inp, a), a)
+            note, history = notes.claim_answer(updated, a)
+            await self._claim_step("claim_answer", updated, a.actor, note, history)
             return self.status()
 
     @answer_claim.validator
@@ -305,13 +283,9 @@ class ExchangeWorkflow:
     async def confirm_claim(self, c: ClaimConfirmInput) -> ExchangeStatus:
         async with self._lock:
             claim = rules.check_confirm(self._state, self._inp, c)
-            updated = replace(claim, state=CLAIM_RESOLVED, note=c.note)
-            note = f"{claim.claim_no}: resent copies arrived"
-            state = self._state.state
-            await self._record("claim_resolved", state, c.actor, note=note, claims=[updated])
-            self._put_claims([updated])
-            await self._notify("claim", note, c.actor)
-            await self._advance(c.actor)
+            updated = claims.resolved(claim, c)
+            note = notes.resent_arrived(claim)
+            await self._claim_step("claim_resolved", updated, c.actor, note, note)
             return self.status()
 
     @confirm_claim.validator
@@ -334,10 +308,10 @@ class ExchangeWorkflow:
     async def mark_lost(self, m: LostInput) -> ExchangeStatus:
         async with self._lock:
             rules.check_lost(self._state, self._inp, m)
-            closed = rules.claims_written_off_by_loss(self._state)
-            note = m.note or f"no receipt after {self._state.overdue_claims} claims"
+            closed = claims.claims_written_off_by_loss(self._state)
+            note = notes.loss(self._state, m.note)
             await self._record("lost", LOST, m.actor, note=note, claims=closed or None)
-            self._put_claims(closed)
+            self._state.claims = claims.merged(self._state.claims, closed)
             await self._notify("lost", note, m.actor)
             return self.status()
 
@@ -351,13 +325,12 @@ class ExchangeWorkflow:
     async def attach_marc(self, a: AttachMarcInput) -> ExchangeStatus:
         async with self._lock:
             rules.check_attach(self._state, self._inp, a)
-            self._import_settings[a.batch_id] = (a.chunk_size, a.heartbeat_seconds)
+            self._attached[a.batch_id] = a
             self._state.batches.append(a.batch_id)
             self._state.batch_uploaders.append(a.actor.party)
             self._pending_imports.append(a.batch_id)
-            await self._record(
-                "marc_uploaded", self._state.state, a.actor, note=f"batch {a.batch_id}"
-            )
+            note = f"batch {a.batch_id}"
+            await self._record("marc_uploaded", self._state.state, a.actor, note=note)
             return self.status()
 
     @attach_marc.validator
@@ -365,19 +338,20 @@ class ExchangeWorkflow:
         rules.check_attach(self._state, self._inp, a)
 
     async def _import(self, batch_id: str) -> None:
-        settings = self._import_settings.get(batch_id)
-        if settings is not None and workflow.patched(IMPORT_PATCH):
-            result = await commands.import_in_chunks(batch_id, *settings)
-        else:
-            result = await commands.import_whole(batch_id)
+        """Import a batch; one whose import gives no result ends failed; the exchange goes on."""
+        attached = self._attached.get(batch_id)
+        try:
+            if attached is not None and workflow.patched(IMPORT_PATCH):
+                result = await commands.import_in_chunks(attached)
+            else:
+                result = await commands.import_whole(batch_id)
+        except (ActivityError, ChildWorkflowError) as error:
+            if not workflow.patched(IMPORT_FAILURE_PATCH):
+                raise
+            result = await commands.fail_import(batch_id, error)
         system = Actor(party=self._inp.home, name="system")
         async with self._lock:
-            note = (
-                f"batch {batch_id}: {result.imported} of {result.total} records imported, "
-                f"{result.rejected} rejected"
-                if result.error is None
-                else f"batch {batch_id} failed: {result.error}"
-            )
+            note = notes.imported(batch_id, result)
             await self._record("marc_imported", self._state.state, system, note=note)
             self._state.records_imported += result.imported
             if rules.announces_import(self._state, self._inp, batch_id, result.imported):
@@ -389,17 +363,21 @@ class ExchangeWorkflow:
     async def _advance(self, actor: Actor) -> None:
         """Take the steps that follow by themselves: catalogued, then completed."""
         if rules.catalogue_due(self._state, self._inp):
-            note = f"{self._state.records_imported} records in the catalogue"
+            note = notes.catalogued(self._state)
             await self._record("catalogue", CATALOGUED, actor, note=note)
         if rules.completion_due(self._state, self._inp):
             completed_on = workflow.now().date().isoformat()
             await self._record("complete", COMPLETED, actor, completed_on=completed_on)
             await self._notify("completed", None)
 
-    def _put_claims(self, claims: list[ClaimState]) -> None:
-        """Each claim replaces the one with its number, or is added after the others."""
-        by_no = {c.claim_no: c for c in self._state.claims} | {c.claim_no: c for c in claims}
-        self._state.claims = list(by_no.values())
+    async def _claim_step(
+        self, step: str, claim: ClaimState, actor: Actor, note: str, history: str
+    ) -> None:
+        """Record a step that settles a claim, tell the partner, then take what follows."""
+        await self._record(step, self._state.state, actor, note=history, claims=[claim])
+        self._state.claims = claims.merged(self._state.claims, [claim])
+        await self._notify("claim", note, actor)
+        await self._advance(actor)
 
     async def _record(
         self, step: str, state: str, actor: Actor, note: str | None = None, **details: object
@@ -420,20 +398,4 @@ class ExchangeWorkflow:
         recorded = await commands.notify(ex_id, seq, self._inp.partner, event, note)
         if recorded.deliver and workflow.patched(WEBHOOK_PATCH):
             # Delivery may take days of retries; the exchange does not wait for it.
-            await commands.start_delivery(
-                self._inp.exchange_id, self._state.seq, recorded.retry_seconds
-            )
-
-    def _history_is_long(self) -> bool:
-        info = workflow.info()
-        return (
-            info.get_current_history_length() > CONTINUE_AS_NEW_AFTER_EVENTS
-            or info.is_continue_as_new_suggested()
-        )
-
-    def _next_run_input(self) -> ExchangeInput:
-        """The same exchange, its state carried in ``snapshot`` (its lines are in the state)."""
-        next_seq = self._state.seq + 1
-        return replace(
-            self._inp, lines=[], next_seq=next_seq, deadlines=self._deadlines, snapshot=self._state
-        )
+            await commands.start_delivery(ex_id, seq, recorded.retry_seconds)

@@ -1,4 +1,5 @@
-"""The import workflow's activities: a chunk of records, or (for old exchanges) a whole file.
+"""The import workflow's activities: a chunk of records, or (for old exchanges) a whole file;
+and the failure of a batch whose import could not go on.
 
 Each chunk commits its records with its progress, so a chunk started again after a dead
 worker resumes from the last committed record and never stores a record twice.
@@ -12,7 +13,13 @@ from temporalio.exceptions import ApplicationError
 
 from services.exchange.service import imports
 from workflows.errors import ERR_INVALID_REQUEST
-from workflows.importing.types import ChunkInput, ChunkProgress, ImportBatchInput, ImportBatchResult
+from workflows.importing.types import (
+    BatchFailure,
+    ChunkInput,
+    ChunkProgress,
+    ImportBatchInput,
+    ImportBatchResult,
+)
 
 
 class ImportActivities:
@@ -41,3 +48,8 @@ class ImportActivities:
         """The whole file in one activity, for exchanges started before import workflows."""
         chunk = imports.import_whole(self._engine, inp.batch_id, heartbeat=activity.heartbeat)
         return chunk.result(inp.batch_id)
+
+    @activity.defn(name="fail_batch")
+    def fail_batch(self, inp: BatchFailure) -> ChunkProgress:
+        """End the batch ``failed`` with the reason, unless it has ended already."""
+        return imports.fail_batch(self._engine, inp.batch_id, inp.reason)

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+# How often a chunk is tried before its batch ends failed (``EXCHANGE_IMPORT_CHUNK_ATTEMPTS``):
+# enough to ride out a worker's restart or a database's, not a fault that stays.
+DEFAULT_CHUNK_ATTEMPTS = 10
+
 
 @dataclass
 class ImportInput:
@@ -14,6 +18,7 @@ class ImportInput:
     start_offset: int = 0
     chunk_size: int = 1000
     heartbeat_seconds: float = 60.0
+    chunk_attempts: int = DEFAULT_CHUNK_ATTEMPTS
 
 
 @dataclass
@@ -50,6 +55,14 @@ class ChunkProgress:
 @dataclass
 class ImportBatchInput:
     batch_id: str
+
+
+@dataclass
+class BatchFailure:
+    """Why an import stopped, for ``fail_batch`` to record on its batch."""
+
+    batch_id: str
+    reason: str
 
 
 @dataclass

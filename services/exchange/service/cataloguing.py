@@ -179,6 +179,7 @@ async def upload(
                     batch_id,
                     chunk_size=settings.import_chunk_size,
                     heartbeat_seconds=settings.import_heartbeat_seconds,
+                    chunk_attempts=settings.import_chunk_attempts,
                 ),
                 id=import_workflow_id(batch_id),
                 task_queue=settings.task_queue,

@@ -141,9 +141,13 @@ def import_chunk(
     try:
         items, next_index, next_offset, done = _read_chunk(batch, start_index, start_offset, size)
     except marc.MarcFormatError as exc:
-        return _fail(engine, batch_id, f"reading stopped after record {start_index - 1}: {exc}")
+        return fail_batch(
+            engine, batch_id, f"reading stopped after record {start_index - 1}: {exc}"
+        )
     except OSError as exc:
-        return _fail(engine, batch_id, f"the stored file cannot be read: {exc.strerror or exc}")
+        return fail_batch(
+            engine, batch_id, f"the stored file cannot be read: {exc.strerror or exc}"
+        )
     prepared = [_prepare(item, isil, source_format) for item in items]
     if heartbeat is not None:
         heartbeat(start_index + len(items))
@@ -268,7 +272,11 @@ def _store(
             batch.rejected = [
                 *(batch.rejected or []),
                 *(
-                    {"index": o["position"], "offset": p.offset, "reason": o["reason"]}
+                    {
+                        "index": o["position"],
+                        "offset": p.offset,
+                        "reason": bulk.storable_value(o["reason"]),
+                    }
                     for o, p in zip(outcomes, prepared, strict=True)
                     if o["outcome"] == REJECTED
                 ),
@@ -328,7 +336,7 @@ def _write_catalogue(
                 insert(CatalogueRecord).returning(
                     col(CatalogueRecord.id), sort_by_parameter_order=True
                 ),
-                new_records,
+                bulk.storable_rows(new_records),
             )
             ids = [row[0] for row in result]
         keys = [
@@ -358,13 +366,18 @@ def _progress(batch: MarcBatch) -> ChunkProgress:
     )
 
 
-def _fail(engine: Engine, batch_id: str, error: str) -> ChunkProgress:
+def fail_batch(engine: Engine, batch_id: str, error: str) -> ChunkProgress:
+    """End a running batch as failed, with the reason for the report; a batch that has ended
+    already stays as it ended, so a retry, or a second caller, changes nothing."""
     with session_scope(engine) as session:
         batch = session.get(MarcBatch, batch_id, with_for_update=True)
-        assert batch is not None
-        batch.state, batch.error, batch.finished_at = FAILED, error, datetime.now(UTC)
-        session.add(batch)
-        session.flush()
+        if batch is None:
+            return ChunkProgress(1, 0, True, 0, 0, 0, error=f"MARC batch {batch_id} does not exist")
+        if batch.state == RUNNING:
+            batch.state, batch.finished_at = FAILED, datetime.now(UTC)
+            batch.error = bulk.storable(error)
+            session.add(batch)
+            session.flush()
         return _progress(batch)
 
 
