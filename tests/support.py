@@ -44,7 +44,7 @@ def bearer(key: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {key}"}
 
 
-AGREEMENT = {
+AGREEMENT: dict[str, Any] = {
     "signed_on": "2024-01-15",
     "valid_from": "2024-02-01",
     "valid_to": "2035-12-31",

@@ -13,7 +13,7 @@ from typing import Any
 
 import pymarc
 import pytest
-from pymarc import Field, Subfield
+from pymarc import Field, Indicators, Subfield
 
 import marc
 from tests.conftest import Stack
@@ -28,9 +28,13 @@ from workflows.importing.workflow import ImportWorkflow, import_workflow_id
 def _record(n: int, title: str, isbns: tuple[str, ...] = (), sysno: str | None = None) -> bytes:
     record = build_record(n, title=title)
     for isbn in isbns:
-        record.add_field(Field(tag="020", indicators=[" ", " "], subfields=[Subfield("a", isbn)]))
+        record.add_field(
+            Field(tag="020", indicators=Indicators(" ", " "), subfields=[Subfield("a", isbn)])
+        )
     if sysno:
-        record.add_field(Field(tag="035", indicators=[" ", " "], subfields=[Subfield("a", sysno)]))
+        record.add_field(
+            Field(tag="035", indicators=Indicators(" ", " "), subfields=[Subfield("a", sysno)])
+        )
     data: bytes = record.as_marc()
     return data
 
@@ -216,7 +220,9 @@ async def test_the_import_command_shows_progress_and_the_report(
 
 async def test_check_errors_are_reported_not_fatal(stack: Stack) -> None:
     record = build_record(1, title="Judul pertama")
-    record.add_field(Field(tag="245", indicators=["0", "0"], subfields=[Subfield("a", "Kedua")]))
+    record.add_field(
+        Field(tag="245", indicators=Indicators("0", "0"), subfields=[Subfield("a", "Kedua")])
+    )
     batch = await _import(stack, [record.as_marc()])
     assert batch["counts"]["created"] == 1
     r = await stack.http.get(
@@ -228,7 +234,9 @@ async def test_check_errors_are_reported_not_fatal(stack: Stack) -> None:
 
 def _json_record(n: int, title: str, isbn: str) -> bytes:
     record = build_record(n, title=title)
-    record.add_field(Field(tag="020", indicators=[" ", " "], subfields=[Subfield("a", isbn)]))
+    record.add_field(
+        Field(tag="020", indicators=Indicators(" ", " "), subfields=[Subfield("a", isbn)])
+    )
     return marc.to_marcjson(record).encode()
 
 

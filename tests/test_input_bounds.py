@@ -78,8 +78,8 @@ async def test_shipment_and_receipt_dates_are_within_a_year_back_and_a_day_ahead
     url, line, key = await _accepted(stack)
     day = today()
     for shipped_on in (FAR, FIRST, day + timedelta(days=2), day - timedelta(days=367)):
-        body = {"carrier": "EMS", "shipped_on": str(shipped_on)}
-        assert_invalid(await http.post(f"{url}/shipment", json=body, headers=staff), "body")
+        shipment: dict[str, Any] = {"carrier": "EMS", "shipped_on": str(shipped_on)}
+        assert_invalid(await http.post(f"{url}/shipment", json=shipment, headers=staff), "body")
     shipped_on = day - timedelta(days=366)
     r = await http.post(
         f"{url}/shipment", json={"carrier": "EMS", "shipped_on": str(shipped_on)}, headers=staff
@@ -290,8 +290,8 @@ async def test_booleans_and_strings_are_not_numbers(stack: Stack) -> None:
     r = await http.post(f"{url}/shipment", json={"carrier": "EMS", "parcels": True}, headers=staff)
     assert_invalid(r, "body", "parcels")
     for counts in ({"received": True}, {"received": 2, "damaged": False}, {"received": "2"}):
-        body = {"lines": [{"line_id": line, **counts}]}
-        assert_invalid(await http.post(f"{url}/receipt", json=body, headers=partner_key), "body")
+        receipt = {"lines": [{"line_id": line, **counts}]}
+        assert_invalid(await http.post(f"{url}/receipt", json=receipt, headers=partner_key), "body")
     assert (await http.get(url, headers=staff)).json()["state"] == "accepted"
 
     incoming = await http.post("/api/v1/exchanges", json={"lines": lines(2)}, headers=key)

@@ -277,7 +277,7 @@ async def test_every_integer_of_a_request_is_bounded_and_strict(stack: Stack) ->
     strict = 0
     for model in models:
         for name, field in model.model_fields.items():
-            declared = Annotated.__class_getitem__(
+            declared = Annotated.__class_getitem__(  # type: ignore[attr-defined]
                 (field.annotation, *field.metadata, "as declared")
             )
             adapter: TypeAdapter[Any] = TypeAdapter(declared)

@@ -190,6 +190,7 @@ async def test_a_second_claim_that_cannot_be_counted_is_noted_and_the_first_stan
         assert (await finished(handle)).state == COMPLETED
     assert doubles.step_names(ex) == ["accept", "ship", "claim", "deadline", "receive", "complete"]
     [note] = _notes(doubles, ex, "deadline")
+    assert note is not None
     assert note.startswith("a second claim 1000000000 days after the first cannot be counted to")
 
 

@@ -169,7 +169,7 @@ def _texts(outcome: ReadRecord | RejectedRecord) -> list[str]:
         if field.control_field:
             texts.append(field.data or "")
         else:
-            texts += [*field.indicators, *(p for s in field.subfields for p in s)]
+            texts += [*(field.indicators or ()), *(p for s in field.subfields for p in s)]
     return texts
 
 
