@@ -23,6 +23,9 @@ class Partner(SQLModel, table=True):
     country: str = Field(max_length=2)
     isil: str | None = Field(default=None, max_length=32)
     marc_format: str = Field(max_length=16)
+    # How its ISO 2709 files are read and its UNIMARC names converted; None: the defaults.
+    marc_encoding: str | None = Field(default=None, max_length=16)
+    heading_form: str | None = Field(default=None, max_length=16)
     webhook_url: str | None = Field(default=None, max_length=2000)
     webhook_secret: str | None = Field(default=None, max_length=100)
     created_at: datetime = utc_field(now=True)
@@ -109,6 +112,8 @@ class MarcBatch(SQLModel, table=True):
     stored_path: str = Field(max_length=1000)
     size_bytes: int = 0
     format: str | None = Field(default=None, max_length=16)
+    # The character set the file is read in (the upload's, else the partner's); None: detect.
+    encoding: str | None = Field(default=None, max_length=16)
     state: str = Field(max_length=16)
     dry_run: bool = False
     expected_total: int | None = None
@@ -355,3 +360,20 @@ class HealthProbe(SQLModel, table=True):
 
     id: int = Field(primary_key=True)
     checked_at: datetime = utc_field()
+
+
+class SignInFailure(SQLModel, table=True):
+    """Failed sign-ins with one user name from one address, counted for all API processes.
+
+    Times are seconds since the epoch, so that the one statement that counts a failure can
+    also compute the delay it earns, in the same SQL on SQLite and PostgreSQL.
+    """
+
+    __tablename__ = "signin_failure"
+
+    username: str = Field(primary_key=True, max_length=64)
+    address: str = Field(primary_key=True, max_length=64)
+    failures: int
+    delay_seconds: float
+    last_failed_at: float = Field(index=True)
+    blocked_until: float

@@ -14,6 +14,7 @@ from typing import Any, TextIO
 
 import httpx
 
+import marc
 from services.exchange.settings import Settings
 
 _BAR = 30
@@ -54,15 +55,28 @@ def run_import(
     dry_run: bool,
     api_url: str | None,
     api_key: str | None,
+    encoding: str | None = None,
     out: TextIO = sys.stdout,
     poll_seconds: float = 0.5,
 ) -> int:
+    """Upload ``path`` and follow its import; ``encoding`` (``--encoding``) is the character
+    set its ISO 2709 records are read in, checked here so a typo costs no upload."""
+    if encoding is not None and encoding not in marc.TEXT_ENCODINGS:
+        print(
+            f"--encoding {encoding}: not a character set the service knows; name one of "
+            f"{', '.join(marc.TEXT_ENCODINGS)}",
+            file=out,
+        )
+        return 2
     base = (api_url or f"http://{settings.host}:{settings.port}").rstrip("/")
     headers = {"Authorization": f"Bearer {_key(settings, api_key)}"}
+    params = {"dry_run": str(dry_run).lower()}
+    if encoding is not None:
+        params["encoding"] = encoding
     with httpx.Client(base_url=base, headers=headers, timeout=300) as http, path.open("rb") as f:
         r = http.post(
             "/api/v1/marc-batches",
-            params={"dry_run": str(dry_run).lower()},
+            params=params,
             data={"exchange_id": exchange_id} if exchange_id else {},
             files={"file": (path.name, f)},
         )
@@ -88,6 +102,7 @@ def run_import(
         f"encoding suspects {counts['encoding_suspects']:,}",
         file=out,
     )
+    print(f"character set: {batch['encoding'] or 'told from each record'}", file=out)
     for rejected in batch["rejected"][:10]:
         print(f"  record {rejected['index']}: {rejected['reason']}", file=out)
     if len(batch["rejected"]) > 10:

@@ -93,6 +93,7 @@ def cmd_import(settings: Settings, args: argparse.Namespace) -> int:
         Path(args.file),
         exchange_id=args.exchange,
         dry_run=args.dry_run,
+        encoding=args.encoding,
         api_url=os.environ.get("EXCHANGE_API_URL"),
         api_key=os.environ.get("EXCHANGE_API_KEY"),
     )
@@ -109,6 +110,13 @@ def main(argv: list[str] | None = None) -> int:
     importer.add_argument("file", help="MARC 21 or UNIMARC (ISO 2709), MARCXML or MARC-in-JSON")
     importer.add_argument("--exchange", metavar="ID", help="the exchange the records belong to")
     importer.add_argument("--dry-run", action="store_true", help="report only; write nothing")
+    importer.add_argument(
+        "--encoding",
+        metavar="ENC",
+        help="the character set of the file's ISO 2709 records, whatever they declare: utf-8, "
+        "marc-8, iso-5426, cp1251, cp866, koi8-r or latin-1 (default: the --exchange "
+        "partner's marc_encoding, else told from each record)",
+    )
     user = sub.add_parser("user", help="manage the people who sign in to the web pages")
     user_sub = user.add_subparsers(dest="user_command", required=True)
     add = user_sub.add_parser("add", help="create a user (asks for the password)")

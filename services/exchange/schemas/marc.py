@@ -7,6 +7,8 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from marc import TextEncoding
+
 
 class BatchAccepted(BaseModel):
     batch_id: str
@@ -41,6 +43,10 @@ class BatchOut(BaseModel):
     dry_run: bool
     filename: str | None
     format: str | None
+    encoding: TextEncoding | None = Field(
+        description="The character set its ISO 2709 records were read in: the upload's "
+        "encoding, else its partner's marc_encoding; null: told from each record"
+    )
     total: int
     imported: int
     rejected: list[RejectedOut]

@@ -7,9 +7,22 @@ from typing import Annotated, Literal
 
 from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, StrictInt, StringConstraints
 
+from marc import HeadingForm, TextEncoding
 from services.exchange.schemas.common import AgreementDay, Code, RequestModel, ShortText
 
 _AGREEMENT_DAYS = "from 1950-01-01 to 2099-12-31"
+_MARC_ENCODING = (
+    "The character set the partner's ISO 2709 files (MARC 21, UNIMARC) are read in, whatever "
+    "their records declare: for a partner known to send, say, Windows-1251 with a blank "
+    "Leader/09. An upload's own encoding wins; null: told from each record. MARCXML and "
+    "MARC-in-JSON carry their own."
+)
+_HEADING_FORM = (
+    "How the names of the partner's UNIMARC records become MARC 21 headings: national (as the "
+    "Russian State Library writes them: full forenames, a relator term in $e) or lc (as the "
+    "Library of Congress's conversion does: fuller forenames in $q, $4 only); null: national "
+    "for RUSMARC and BELMARC, lc for other UNIMARC."
+)
 
 
 class PartnerIn(RequestModel):
@@ -37,6 +50,8 @@ class PartnerIn(RequestModel):
     isil: Annotated[str, StringConstraints(max_length=32)] | None = None
     marc_format: Literal["marc21", "unimarc", "rusmarc"]
     webhook_url: AnyHttpUrl | None = None
+    marc_encoding: TextEncoding | None = Field(default=None, description=_MARC_ENCODING)
+    heading_form: HeadingForm | None = Field(default=None, description=_HEADING_FORM)
 
 
 class PartnerOut(BaseModel):
@@ -46,6 +61,8 @@ class PartnerOut(BaseModel):
     isil: str | None
     marc_format: str
     webhook_url: str | None
+    marc_encoding: TextEncoding | None = Field(description=_MARC_ENCODING)
+    heading_form: HeadingForm | None = Field(description=_HEADING_FORM)
     created_at: datetime
 
 
@@ -66,6 +83,12 @@ class PartnerPatch(RequestModel):
     name: ShortText | None = None
     isil: Annotated[str, StringConstraints(max_length=32)] | None = None
     webhook_url: AnyHttpUrl | None = None
+    marc_encoding: TextEncoding | None = Field(
+        default=None, description=f"{_MARC_ENCODING} Admins only."
+    )
+    heading_form: HeadingForm | None = Field(
+        default=None, description=f"{_HEADING_FORM} Admins only."
+    )
 
 
 class WebhookSecret(BaseModel):

@@ -26,6 +26,7 @@ from services.exchange.models import (
     ExchangeLine,
     ImportOutcome,
     MarcBatch,
+    Partner,
 )
 from services.exchange.problems import Problem, not_found
 from services.exchange.schemas.common import Page
@@ -39,6 +40,7 @@ from services.exchange.schemas.marc import (
 from services.exchange.service import imports, steps
 from services.exchange.service.access import require_visible, visible
 from services.exchange.service.context import Context
+from services.exchange.service.import_sources import batch_encoding
 from services.exchange.service.keys import Caller
 from services.exchange.storage.db import session_scope
 from workflows.importing.types import ImportInput
@@ -111,11 +113,15 @@ def _insert_batch(
     size: int,
     fmt: str,
     dry_run: bool,
+    encoding: marc.TextEncoding | None,
 ) -> None:
     expected = expected_records(path, fmt)
     with session_scope(engine) as session:
+        partner = None  # whose marc_encoding applies: the exchange's partner, or the uploader
         if exchange_id is not None:
-            visible(session, caller, exchange_id)
+            _, partner = visible(session, caller, exchange_id)
+        elif caller.partner_id is not None:
+            partner = session.get(Partner, caller.partner_id)
         session.add(
             MarcBatch(
                 id=batch_id,
@@ -125,6 +131,7 @@ def _insert_batch(
                 stored_path=str(path.resolve()),
                 size_bytes=size,
                 format=fmt,
+                encoding=batch_encoding(encoding, partner),
                 state=imports.RUNNING,
                 dry_run=dry_run,
                 expected_total=expected,
@@ -145,8 +152,14 @@ async def upload(
     filename: str | None,
     exchange_id: str | None,
     dry_run: bool,
+    encoding: marc.TextEncoding | None = None,
 ) -> str:
-    """Store the file, register the batch and start its import; returns the batch id."""
+    """Store the file, register the batch and start its import; returns the batch id.
+
+    ``encoding`` is the character set the file's ISO 2709 records are read in; left out,
+    the partner's ``marc_encoding``, else each record's own. It is settled here and stored
+    on the batch, so every chunk reads the file alike even if the partner's setting changes.
+    """
     if exchange_id is None and not caller.is_staff:
         raise Problem(
             422, "validation-error", "exchange_id: a partner uploads into one of its exchanges"
@@ -168,6 +181,7 @@ async def upload(
         size,
         fmt,
         dry_run,
+        encoding,
     )
     try:
         if exchange_id is not None and not dry_run:
@@ -258,6 +272,7 @@ def batch_view(engine: Engine, caller: Caller, batch_id: str) -> BatchOut:
                 "dry_run": batch.dry_run,
                 "filename": batch.filename,
                 "format": batch.format,
+                "encoding": batch.encoding,
                 "total": batch.total,
                 "imported": batch.imported,
                 "rejected": [RejectedOut.model_validate(r) for r in batch.rejected or []],

@@ -27,10 +27,10 @@ from services.exchange.models import (
     ExchangeLine,
     ImportOutcome,
     MarcBatch,
-    Partner,
     RecordKey,
 )
 from services.exchange.service import matching
+from services.exchange.service.import_sources import Source, source_of, text_encoding
 from services.exchange.storage import bulk
 from services.exchange.storage.db import session_scope
 from workflows.importing.types import ChunkProgress
@@ -68,24 +68,18 @@ class _Prepared:
     raw: bytes | None = None
 
 
-def _source(session: Session, uploaded_by: str) -> tuple[str | None, str | None]:
-    """A partner's upload carries its ISIL (for 035) and, for RUSMARC, its local fields."""
-    if uploaded_by.startswith("staff:"):
-        return None, None
-    partner = session.exec(select(Partner).where(col(Partner.code) == uploaded_by)).first()
-    if partner is None:
-        return None, None
-    return partner.isil, "rusmarc" if partner.marc_format == "rusmarc" else None
-
-
-def _prepare(
-    item: marc.ReadRecord | marc.RejectedRecord, isil: str | None, source_format: str | None
-) -> _Prepared:
+def _prepare(item: marc.ReadRecord | marc.RejectedRecord, source: Source) -> _Prepared:
+    """The record as MARC 21, converted as its source says (the partner's ISIL for 035,
+    RUSMARC local fields, the heading form), checked and indexed; or why it was rejected."""
     if isinstance(item, marc.RejectedRecord):
         return _Prepared(item.index, item.offset, reason=item.reason, raw=item.raw)
     try:
         record = marc.to_marc21_record(
-            item.record, item.dialect, source_isil=isil, source_format=source_format
+            item.record,
+            item.dialect,
+            source_isil=source.isil,
+            source_format=source.source_format,
+            heading_form=source.heading_form,
         )
         data = marc.to_marc21(record)
         problems = tuple(
@@ -111,10 +105,14 @@ def _prepare(
 def _read_chunk(
     batch: MarcBatch, start_index: int, start_offset: int, size: int
 ) -> tuple[list[marc.ReadRecord | marc.RejectedRecord], int, int, bool]:
-    """Up to ``size`` records from the resume point, and where the next chunk starts."""
+    """Up to ``size`` records from the resume point, and where the next chunk starts.
+
+    Each chunk reads afresh, so each is told the batch's character set.
+    """
     resume = marc.ResumePoint(start_index, start_offset) if start_index > 1 else None
     items: list[marc.ReadRecord | marc.RejectedRecord] = []
-    reader = marc.read_records(batch.stored_path, resume=resume)
+    encoding = text_encoding(batch.encoding)
+    reader = marc.read_records(batch.stored_path, encoding=encoding, resume=resume)
     for item in reader:
         if len(items) == size:
             return items, item.index, item.offset, False
@@ -136,7 +134,7 @@ def import_chunk(
             raise BatchNotFound(f"MARC batch {batch_id} does not exist")
         if batch.processed >= start_index or batch.state != RUNNING:
             return _progress(batch)  # this chunk committed before; a retry changes nothing
-        isil, source_format = _source(session, batch.uploaded_by)
+        source = source_of(session, batch)
         targets = _line_targets(session, batch.exchange_id)
     try:
         items, next_index, next_offset, done = _read_chunk(batch, start_index, start_offset, size)
@@ -148,7 +146,7 @@ def import_chunk(
         return fail_batch(
             engine, batch_id, f"the stored file cannot be read: {exc.strerror or exc}"
         )
-    prepared = [_prepare(item, isil, source_format) for item in items]
+    prepared = [_prepare(item, source) for item in items]
     if heartbeat is not None:
         heartbeat(start_index + len(items))
     return _store(engine, batch_id, start_index, prepared, targets, next_index, next_offset, done)

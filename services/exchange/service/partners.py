@@ -47,6 +47,8 @@ def create(engine: Engine, settings: Settings, body: PartnerIn) -> PartnerCreate
                 country=body.country,
                 isil=body.isil,
                 marc_format=body.marc_format,
+                marc_encoding=body.marc_encoding,
+                heading_form=body.heading_form,
                 webhook_url=url,
                 webhook_secret=secret,
             )
@@ -67,7 +69,9 @@ def create(engine: Engine, settings: Settings, body: PartnerIn) -> PartnerCreate
 def update(
     engine: Engine, settings: Settings, caller: Caller, code: str, body: PartnerPatch
 ) -> PartnerOut:
-    """Staff may change name and ISIL; a partner may change only its own webhook URL."""
+    """Staff (admins: see the route) may change name, ISIL, the character set its files are
+    read in and its heading form; a partner may change only its own webhook URL, since how
+    its records are read and converted is the cataloguers' decision."""
     changes = body.model_dump(exclude_unset=True)
     for required in ("name",):
         if required in changes and changes[required] is None:

@@ -16,6 +16,8 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, Response
 from starlette.datastructures import UploadFile
 
+import marc
+from marc.charsets import ENCODING_NAMES
 from services.exchange.http.deps import MARC_ROLES, require_role
 from services.exchange.http.downloads import csv_download, marc_download, raw_marc_download
 from services.exchange.problems import Problem
@@ -35,6 +37,20 @@ from services.exchange.web.pages import (
 Format = Literal["marc21", "marcxml"]
 
 
+def chosen_encoding(value: object) -> marc.TextEncoding | None:
+    """The upload form's character set: empty is none (the partner's, else each record's)."""
+    if not isinstance(value, str) or not value.strip():
+        return None
+    for known in marc.TEXT_ENCODINGS:
+        if known == value.strip():
+            return known
+    raise Problem(
+        422,
+        "validation-error",
+        f"encoding: {value.strip()!r} is not one of {', '.join(marc.TEXT_ENCODINGS)}",
+    )
+
+
 async def upload_marc(
     request: Request, user: SignedIn, exchange_id: str | None, back: str, prefix: str
 ) -> Response:
@@ -47,6 +63,7 @@ async def upload_marc(
         require_role(user.caller, *MARC_ROLES)
         if not isinstance(file, UploadFile) or not file.filename:
             raise Problem(422, "validation-error", "choose a MARC file to upload")
+        encoding = chosen_encoding(form.get("encoding"))
         batch.append(
             await cataloguing.upload(
                 context(request),
@@ -55,6 +72,7 @@ async def upload_marc(
                 file.filename,
                 exchange_id,
                 dry_run=form.get("mode") == "dry_run",
+                encoding=encoding,
             )
         )
 
@@ -83,6 +101,7 @@ def build_router(prefix: str, user_dep: Callable[[Request], Awaitable[SignedIn]]
             b=report,
             multi=multi,
             prefix=prefix,
+            encoding_names=ENCODING_NAMES,
         )
 
     @router.get("/batches/{batch_id}/progress")

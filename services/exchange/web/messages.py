@@ -107,6 +107,8 @@ _ID_SHARED = {
     "State": "Status",
     "dry run: nothing was written": "uji coba: tidak ada yang disimpan",
     "Format": "Format",
+    "Character set": "Set karakter",
+    "told from each record": "dikenali dari tiap cantuman",
     "Uploaded": "Diunggah",
     "Exchange": "Pertukaran",
     "Progress": "Kemajuan",
@@ -213,6 +215,16 @@ _ID_SHARED = {
     "Mode": "Mode",
     "Import": "Impor",
     "Dry run (report only)": "Uji coba (hanya laporan)",
+    "Character set of the file": "Set karakter berkas",
+    "The partner's setting, else told from each record": (
+        "Setelan mitra, atau dikenali dari tiap cantuman"
+    ),
+    "Only for ISO 2709 records that do not declare their character set rightly, such as "
+    "Windows-1251 with a blank Leader/09. MARCXML and MARC-in-JSON carry their own.": (
+        "Hanya untuk cantuman ISO 2709 yang tidak menyatakan set karakternya dengan benar, "
+        "misalnya Windows-1251 dengan Leader/09 kosong. MARCXML dan MARC-in-JSON membawa "
+        "set karakternya sendiri."
+    ),
     "Upload": "Unggah",
     "Cancel the exchange": "Batalkan pertukaran",
     "History": "Riwayat",
@@ -387,6 +399,28 @@ _ID_STAFF = {
     "Country (two letters, e.g. BY)": "Negara (dua huruf, mis. BY)",
     "ISIL": "ISIL",
     "Webhook address (https, optional)": "Alamat webhook (https, opsional)",
+    "Character set of its MARC files": "Set karakter berkas MARC-nya",
+    "Told from each record": "Dikenali dari tiap cantuman",
+    "Only for a partner whose ISO 2709 records do not declare their character set rightly, "
+    "such as Windows-1251 with a blank Leader/09; an upload can still name another.": (
+        "Hanya untuk mitra yang cantuman ISO 2709-nya tidak menyatakan set karakternya dengan "
+        "benar, misalnya Windows-1251 dengan Leader/09 kosong; unggahan tetap dapat menyebut "
+        "set lain."
+    ),
+    "Name headings": "Tajuk nama",
+    "The format's default": "Bawaan formatnya",
+    "National form": "Bentuk nasional",
+    "LC form": "Bentuk LC",
+    "How the names of its UNIMARC records become MARC 21 headings: as the national library "
+    "writes them (full forenames, a relator term), or as the Library of Congress converts "
+    "them. By default RUSMARC and BELMARC get the national form, other UNIMARC the LC form.": (
+        "Cara nama dalam cantuman UNIMARC-nya menjadi tajuk MARC 21: seperti ditulis "
+        "perpustakaan nasionalnya (nama depan lengkap, istilah peran), atau seperti konversi "
+        "Library of Congress. Bawaannya: RUSMARC dan BELMARC mendapat bentuk nasional, "
+        "UNIMARC lain bentuk LC."
+    ),
+    "national form": "bentuk nasional",
+    "the format's default": "bawaan formatnya",
     "Register the partner": "Daftarkan mitra",
     "Record an agreement": "Catat perjanjian",
     "Signed on": "Ditandatangani pada",
@@ -423,6 +457,8 @@ _RU_SHARED = {
     "State": "Состояние",
     "dry run: nothing was written": "пробный прогон: ничего не записано",
     "Format": "Формат",
+    "Character set": "Кодировка",
+    "told from each record": "определяется по каждой записи",
     "Uploaded": "Загружено",
     "Exchange": "Обмен",
     "Progress": "Ход выполнения",
@@ -526,6 +562,16 @@ _RU_SHARED = {
     "Mode": "Режим",
     "Import": "Импорт",
     "Dry run (report only)": "Пробный прогон (только отчёт)",
+    "Character set of the file": "Кодировка файла",
+    "The partner's setting, else told from each record": (
+        "Как указано для партнёра, иначе по каждой записи"
+    ),
+    "Only for ISO 2709 records that do not declare their character set rightly, such as "
+    "Windows-1251 with a blank Leader/09. MARCXML and MARC-in-JSON carry their own.": (
+        "Только для записей ISO 2709, неверно указывающих свою кодировку, например "
+        "Windows-1251 с пробелом в позиции 09 маркера. MARCXML и MARC-in-JSON несут "
+        "кодировку в себе."
+    ),
     "Upload": "Загрузить",
     "Cancel the exchange": "Отменить обмен",
     "History": "История",

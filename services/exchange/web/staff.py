@@ -13,6 +13,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
+from marc.charsets import ENCODING_NAMES
 from services.exchange.http.deps import LIFECYCLE_ROLES, permitted, require_role
 from services.exchange.http.downloads import csv_download
 from services.exchange.problems import Problem
@@ -155,7 +156,14 @@ async def cataloguing_page(
 ) -> Response:
     ctx = context(request)
     batches = await asyncio.to_thread(desk.batches, ctx.engine, user.caller, 50)
-    return render(request, "staff/cataloguing.html", user, batches=batches, exchange=exchange or "")
+    return render(
+        request,
+        "staff/cataloguing.html",
+        user,
+        batches=batches,
+        exchange=exchange or "",
+        encodings=ENCODING_NAMES,
+    )
 
 
 @router.post("/cataloguing/upload")

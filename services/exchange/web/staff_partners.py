@@ -9,6 +9,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from pydantic import ValidationError
 
+from marc.charsets import ENCODING_NAMES
 from services.exchange.http.deps import LIFECYCLE_ROLES, require_role
 from services.exchange.problems import Problem
 from services.exchange.schemas.partners import AgreementIn, PartnerIn
@@ -34,7 +35,7 @@ router = APIRouter(include_in_schema=False)
 async def partners_page(request: Request, user: StaffUser) -> Response:
     ctx = context(request)
     rows = await asyncio.to_thread(desk.partners, ctx.engine, agreements.today())
-    return render(request, "staff/partners.html", user, partners=rows)
+    return render(request, "staff/partners.html", user, partners=rows, encodings=ENCODING_NAMES)
 
 
 @router.post("/partners")
@@ -52,6 +53,8 @@ async def add_partner(request: Request, user: StaffUser) -> Response:
                 "isil": field(form, "isil"),
                 "marc_format": field(form, "marc_format"),
                 "webhook_url": field(form, "webhook_url"),
+                "marc_encoding": field(form, "marc_encoding"),
+                "heading_form": field(form, "heading_form"),
             }
         )
         created = await asyncio.to_thread(partner_registry.create, ctx.engine, ctx.settings, body)
@@ -101,11 +104,14 @@ async def partner_page(code: str, request: Request, user: StaffUser) -> Response
     deliveries = await asyncio.to_thread(webhooks.list_deliveries, ctx.engine, caller, code, 50, 0)
     scale = max([1] + [max(b.sent.copies, b.received.copies) for b in balances])
     (partner,) = await asyncio.to_thread(desk.partners, ctx.engine, agreements.today(), code)
+    registered = await asyncio.to_thread(partner_registry.get, ctx.engine, caller, code)
     return render(
         request,
         "staff/partner.html",
         user,
         partner=partner,
+        registered=registered,
+        encoding_names=ENCODING_NAMES,
         agreements=signed,
         balances=balances,
         scale=scale,

@@ -13,6 +13,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, File, Form, Query, UploadFile, status
 from fastapi.responses import StreamingResponse
 
+import marc
 from services.exchange.api.problem_responses import PROBLEMS, UNAVAILABLE
 from services.exchange.http.deps import CallerDep, CataloguerOrPartnerDep, ContextDep
 from services.exchange.http.downloads import csv_download, marc_download, raw_marc_download
@@ -24,6 +25,14 @@ router = APIRouter(tags=["marc"], responses=PROBLEMS)
 
 MarcFile = Annotated[UploadFile, File(description="MARC 21 or UNIMARC (ISO 2709), MARCXML, JSON")]
 DryRun = Annotated[bool, Query(description="Report what would happen; write nothing")]
+Encoding = Annotated[
+    marc.TextEncoding | None,
+    Query(
+        description="The character set the file's ISO 2709 records (MARC 21, UNIMARC) are read "
+        "in, whatever they declare. Left out: the partner's marc_encoding, else told from each "
+        "record. MARCXML and MARC-in-JSON carry their own and ignore it."
+    ),
+]
 _MARC_CONTENT: dict[str, object] = {"application/marc": {}, "application/marcxml+xml": {}}
 
 
@@ -43,9 +52,12 @@ async def upload_marc(
     caller: CataloguerOrPartnerDep,
     file: MarcFile,
     dry_run: DryRun = False,
+    encoding: Encoding = None,
 ) -> BatchAccepted:
     """Upload the MARC records of the exchange's shipment; they are imported in the background."""
-    batch_id = await cataloguing.upload(ctx, caller, file.file, file.filename, exchange_id, dry_run)
+    batch_id = await cataloguing.upload(
+        ctx, caller, file.file, file.filename, exchange_id, dry_run, encoding
+    )
     return BatchAccepted(batch_id=batch_id)
 
 
@@ -61,9 +73,12 @@ async def upload_batch(
     file: MarcFile,
     exchange_id: Annotated[str | None, Form(description="Import for this exchange")] = None,
     dry_run: DryRun = False,
+    encoding: Encoding = None,
 ) -> BatchAccepted:
     """Import a MARC file into the catalogue, for an exchange or on its own (staff only)."""
-    batch_id = await cataloguing.upload(ctx, caller, file.file, file.filename, exchange_id, dry_run)
+    batch_id = await cataloguing.upload(
+        ctx, caller, file.file, file.filename, exchange_id, dry_run, encoding
+    )
     return BatchAccepted(batch_id=batch_id)
 
 

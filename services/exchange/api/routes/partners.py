@@ -60,7 +60,7 @@ def get_partner(code: str, ctx: ContextDep, caller: CallerDep) -> PartnerOut:
 def update_partner(
     code: str, body: PartnerPatch, ctx: ContextDep, caller: AdminOrPartnerDep
 ) -> PartnerOut:
-    """Admins change name and ISIL; a partner changes its own webhook_url."""
+    """Admins change name, ISIL, marc_encoding and heading_form; a partner its own webhook_url."""
     return partners.update(ctx.engine, ctx.settings, caller, code, body)
 
 
