@@ -25,7 +25,7 @@ REF_TEMPLATE = "#/components/schemas/{model}"
 
 _RETRY_AFTER = {
     "Retry-After": {
-        "description": "Seconds to wait before trying again, when the database is at fault",
+        "description": "Seconds to wait before trying again",
         "schema": {"type": "string", "pattern": "^[0-9]+$"},
     }
 }
@@ -68,11 +68,16 @@ PROBLEMS: Responses = {
 }
 
 UNAVAILABLE: Responses = {
+    429: _problem(
+        "Too many steps on this exchange at once: try again after Retry-After seconds "
+        "(with the same Idempotency-Key)",
+        retry=True,
+    ),
     503: _problem(
         "Temporal does not answer, or could not record the step, or "
         f"{_DATABASE_UNAVAILABLE}: try again (with the same Idempotency-Key)",
         retry=True,
-    )
+    ),
 }
 
 

@@ -3,7 +3,11 @@
 Partners on slow links retry. The first request with a key claims a row (unique per caller and
 key) before it runs; a retry with the same body waits for that row's response and gets it
 again, byte for byte, with ``Idempotent-Replayed: true``; the same key with another body is
-refused (422). A 5xx is not kept, so the client can try again. Rows live at least 24 hours.
+refused (422). A 5xx or a 429 is not kept: the key is free again, so the client can try again
+and the retry runs anew. A step may have been taken although its answer was a 503 (Temporal
+went away before it answered), so while a keyed request runs, ``REQUEST_KEY`` holds a digest of
+caller, key and request: the step's workflow update takes its id from it, and Temporal answers
+the retry's update with the first one's outcome. Rows live at least 24 hours.
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from services.exchange.http.auth import CALLER_KEY
 from services.exchange.models import IdempotencyRecord
 from services.exchange.problems import send_problem
-from services.exchange.service.context import Context
+from services.exchange.service.context import REQUEST_KEY, Context
 from services.exchange.service.keys import Caller
 from services.exchange.storage.db import session_scope
 
@@ -86,7 +90,7 @@ def _finish(
         row = session.get(IdempotencyRecord, row_id)
         if row is None:
             return
-        if status >= 500 or len(body) > _MAX_STORED_BODY:
+        if status >= 500 or status == 429 or len(body) > _MAX_STORED_BODY:
             session.delete(row)  # nothing worth replaying: let the client try again
             return
         row.status_code, row.content_type, row.body = status, content_type, body
@@ -199,10 +203,11 @@ class IdempotencyMiddleware:
             await _replay(send, row)
             return
         assert row is not None and row.id is not None
-        await self._run_first(scope, spool, send, ctx.engine, row.id)
+        request_key = hashlib.sha256(f"{caller.principal}\n{key}\n{fingerprint}".encode())
+        await self._run_first(scope, spool, send, ctx.engine, row.id, request_key.hexdigest())
 
     async def _run_first(
-        self, scope: Scope, spool: Any, send: Send, engine: Engine, row_id: int
+        self, scope: Scope, spool: Any, send: Send, engine: Engine, row_id: int, request_key: str
     ) -> None:
         sent_body = False
 
@@ -229,12 +234,14 @@ class IdempotencyMiddleware:
                 body.extend(message.get("body", b""))
             await send(message)
 
+        token = REQUEST_KEY.set(request_key)
         try:
             await self.app(scope, replay_receive, capture)
         except BaseException:
             await asyncio.to_thread(_abandon, engine, row_id)
             raise
         finally:
+            REQUEST_KEY.reset(token)
             spool.close()
         await asyncio.to_thread(_finish, engine, row_id, status, content_type, bytes(body))
 

@@ -39,7 +39,7 @@ from services.exchange.schemas.marc import (
 )
 from services.exchange.service import imports, steps
 from services.exchange.service.access import require_visible, visible
-from services.exchange.service.context import Context
+from services.exchange.service.context import TEMPORAL_RPC_TIMEOUT, Context
 from services.exchange.service.import_sources import batch_encoding
 from services.exchange.service.keys import Caller
 from services.exchange.storage.db import session_scope
@@ -197,6 +197,7 @@ async def upload(
                 ),
                 id=import_workflow_id(batch_id),
                 task_queue=settings.task_queue,
+                rpc_timeout=TEMPORAL_RPC_TIMEOUT,
             )
     except BaseException:
         await asyncio.to_thread(_remove_batch, ctx.engine, batch_id, path)

@@ -1,7 +1,9 @@
 """Proposing an exchange: its rows written first, then its workflow started.
 
 The rows come first so that the fund's copies are held before anyone can see the exchange;
-if the workflow cannot be started the rows are deleted again and the caller is told so.
+if the workflow cannot be started the rows are deleted again and the caller is told so. The
+start has a deadline; when it passes, the workflow may have started all the same, so Temporal
+is asked before the rows go.
 """
 
 from __future__ import annotations
@@ -12,13 +14,13 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Engine, delete
 from sqlmodel import col
-from temporalio.service import RPCError
+from temporalio.service import RPCError, RPCStatusCode
 
 from services.exchange.models import Exchange, ExchangeEvent, ExchangeLine, Partner, Reservation
 from services.exchange.problems import Problem
 from services.exchange.schemas.exchanges import ExchangeOut, ProposalIn
 from services.exchange.service import agreements, fund, partners
-from services.exchange.service.context import Context
+from services.exchange.service.context import TEMPORAL_RPC_TIMEOUT, Context
 from services.exchange.service.exchange_queries import INCOMING, OUTGOING, view
 from services.exchange.service.keys import Caller
 from services.exchange.service.offer_lines import line_spec, offer_note, write_offer_lines
@@ -130,10 +132,26 @@ async def propose(ctx: Context, caller: Caller, body: ProposalIn) -> ExchangeOut
             inp,
             id=workflow_id(inp.exchange_id),
             task_queue=ctx.settings.task_queue,
+            rpc_timeout=TEMPORAL_RPC_TIMEOUT,
         )
     except RPCError as exc:
-        await asyncio.to_thread(_delete_proposal, ctx.engine, inp.exchange_id)
-        raise Problem(
-            503, "workflow-unavailable", f"the exchange could not be started: {exc.message}"
-        ) from exc
+        if not (_unanswered(exc) and await _started(ctx, inp.exchange_id)):
+            await asyncio.to_thread(_delete_proposal, ctx.engine, inp.exchange_id)
+            raise Problem(
+                503, "workflow-unavailable", f"the exchange could not be started: {exc.message}"
+            ) from exc
     return await asyncio.to_thread(view, ctx.engine, home, caller, inp.exchange_id)
+
+
+def _unanswered(exc: RPCError) -> bool:
+    return exc.status in (RPCStatusCode.DEADLINE_EXCEEDED, RPCStatusCode.CANCELLED)
+
+
+async def _started(ctx: Context, exchange_id: str) -> bool:
+    """Whether the exchange's workflow exists after a start that got no answer in time."""
+    handle = ctx.temporal.get_workflow_handle(workflow_id(exchange_id))
+    try:
+        await handle.describe(rpc_timeout=TEMPORAL_RPC_TIMEOUT)
+    except RPCError:
+        return False
+    return True

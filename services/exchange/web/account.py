@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import hmac
+import math
 from concurrent.futures import ThreadPoolExecutor
 
 from fastapi import APIRouter, Request
@@ -83,9 +84,9 @@ async def _signin(request: Request, portal: bool) -> Response:
     throttle: SignInThrottle = request.app.state.signin_throttle
     address = request.client.host if request.client else "?"
     target = safe_next(field(form, "next"), _home(portal))
-    wait = throttle.wait_seconds(username, address)
+    wait = await asyncio.to_thread(throttle.wait_seconds, ctx.engine, username, address)
     if wait > 0:
-        return render(
+        waiting = render(
             request,
             "signin.html",
             None,
@@ -93,9 +94,11 @@ async def _signin(request: Request, portal: bool) -> Response:
             signin_token=expected,
             next=target,
             failed=False,
-            wait_minutes=max(1, round(wait / 60)),
+            wait_minutes=math.ceil(wait / 60),
             username=username,
         )
+        waiting.headers["Retry-After"] = str(math.ceil(wait))
+        return waiting
     token = None
     if isinstance(password, str) and username:
         # Hashing has its own small pool, so guesses cannot starve the pages' threads.
@@ -103,7 +106,7 @@ async def _signin(request: Request, portal: bool) -> Response:
             _HASHING, users.sign_in, ctx.engine, username, password
         )
     if token is None:
-        throttle.failed(username, address)
+        await asyncio.to_thread(throttle.failed, ctx.engine, username, address)
         return render(
             request,
             "signin.html",
@@ -114,7 +117,7 @@ async def _signin(request: Request, portal: bool) -> Response:
             failed=True,
             username=username,
         )
-    throttle.succeeded(username)
+    await asyncio.to_thread(throttle.succeeded, ctx.engine, username, address)
     user = await asyncio.to_thread(users.session_for, ctx.engine, token, ctx.settings.home_code)
     assert user is not None
     if user.is_partner != portal:
