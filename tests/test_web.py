@@ -1,132 +1,29 @@
-"""The pages over real HTTP against the running app and worker: sign-in, sessions, CSRF,
-authorization, languages and every step of the lifecycle through a form."""
+"""The pages over real HTTP against the running app and worker: authorization, languages and
+every step of the lifecycle through a form. Sign-in and sessions are in ``test_web_signin``;
+the other forms in ``test_web_forms``."""
 
 from __future__ import annotations
 
 import asyncio
-import os
-import re
-import subprocess
-import sys
 from pathlib import Path
-from typing import Any
 
-import httpx
-
-from services.exchange.web.throttle import SignInThrottle
 from tests.conftest import Stack
-from tests.support import lines, marc_file, register_partner, wait_for
+from tests.support import marc_file, register_partner, wait_for
 from tests.web_support import (
     csrf_of,
+    exchange_of,
+    exchange_view,
     flash_of,
-    make_user,
     post_form,
-    signed_in,
     user_client,
 )
-from tests.webhook_receiver import Receiver
 
 
-async def _exchange(stack: Stack, partner: dict[str, Any], *quantities: int) -> str:
-    r = await stack.http.post(
-        "/api/v1/exchanges",
-        json={"partner": partner["code"], "lines": lines(*quantities)},
-        headers=stack.staff,
-    )
-    assert r.status_code == 201, r.text
-    exchange_id: str = r.json()["id"]
-    return exchange_id
-
-
-async def _api(stack: Stack, exchange_id: str) -> dict[str, Any]:
-    r = await stack.http.get(f"/api/v1/exchanges/{exchange_id}", headers=stack.staff)
-    assert r.status_code == 200, r.text
-    body: dict[str, Any] = r.json()
-    return body
-
-
-async def test_signing_in_out_and_the_session_cookie(stack: Stack) -> None:
-    username, password = await make_user(stack, "acquisitions", name="Siti Rahayu")
-    async with httpx.AsyncClient(base_url=stack.base_url, headers={"Accept": "text/html"}) as web:
-        r = await web.get("/exchanges?state=proposed")
-        assert r.status_code == 303
-        assert r.headers["location"] == "/signin?next=%2Fexchanges%3Fstate%3Dproposed"
-
-        page = await web.get("/signin")
-        token = csrf_of(page.text)
-        wrong = await web.post(
-            "/signin", data={"csrf_token": token, "username": username, "password": "nope"}
-        )
-        assert wrong.status_code == 401
-        assert "The user name or password is not right." in wrong.text
-        assert "exchange_session" not in wrong.cookies
-
-        r = await web.post(
-            "/signin",
-            data={
-                "csrf_token": token,
-                "username": username,
-                "password": password,
-                "next": "/exchanges?state=proposed",
-            },
-        )
-        assert r.status_code == 303
-        assert r.headers["location"] == "/exchanges?state=proposed"
-        cookie = next(
-            h for h in r.headers.get_list("set-cookie") if h.startswith("exchange_session=")
-        )
-        assert "HttpOnly" in cookie
-        assert "SameSite=lax" in cookie or "samesite=lax" in cookie.lower()
-
-        home = await web.get("/")
-        assert home.status_code == 200
-        assert "Signed in as Siti Rahayu" in home.text
-        assert "What needs you now" in home.text
-
-        out = await web.post("/signout", data={"csrf_token": csrf_of(home.text)})
-        assert out.status_code == 303
-        again = await web.get("/")
-        assert again.status_code == 303 and again.headers["location"].startswith("/signin")
-
-
-async def test_a_partner_user_signing_in_on_the_staff_page_lands_in_the_portal(
-    stack: Stack,
-) -> None:
-    partner, _ = await register_partner(stack.http, stack.staff)
-    username, password = await make_user(stack, "partner", partner["code"])
-    async with signed_in(stack, username, password, portal=False) as web:
-        r = await web.get("/")
-        assert r.status_code == 303 and r.headers["location"] == "/partner/"
-        portal = await web.get("/partner/")
-        assert portal.status_code == 200
-        assert f"Your exchanges with {stack.settings.home_name}" in portal.text
-
-
-async def test_forms_without_the_csrf_token_are_refused(stack: Stack) -> None:
-    partner, _ = await register_partner(stack.http, stack.staff)
-    exchange_id = await _exchange(stack, partner, 2)
-    async with user_client(stack, "acquisitions") as web:
-        r = await web.post(f"/exchanges/{exchange_id}/cancel", data={"reason": "forged"})
-        assert r.status_code == 403
-        assert "security token" in r.text
-        forged = await web.post(
-            f"/exchanges/{exchange_id}/cancel", data={"reason": "forged", "csrf_token": "x" * 43}
-        )
-        assert forged.status_code == 403
-    assert (await _api(stack, exchange_id))["state"] == "proposed"
-
-    username, password = await make_user(stack, "acquisitions")
-    async with httpx.AsyncClient(base_url=stack.base_url) as stranger:
-        r = await stranger.post("/signin", data={"username": username, "password": password})
-        assert r.status_code == 403
-        assert "exchange_session" not in r.cookies
-
-
-async def test_a_partner_user_gets_404_for_another_partners_exchange(stack: Stack) -> None:
+async def test_a_partner_user_gets_404_for_another_partnersexchange_of(stack: Stack) -> None:
     mine, _ = await register_partner(stack.http, stack.staff)
     theirs, their_key = await register_partner(stack.http, stack.staff)
-    their_exchange = await _exchange(stack, theirs, 1)
-    own_exchange = await _exchange(stack, mine, 1)
+    their_exchange = await exchange_of(stack, theirs, 1)
+    own_exchange = await exchange_of(stack, mine, 1)
     path = tmp = Path(stack.settings.data_dir) / f"web-{their_exchange}.mrc"
     marc_file(tmp, 2)
     with path.open("rb") as f:
@@ -165,14 +62,14 @@ async def test_a_partner_user_gets_404_for_another_partners_exchange(stack: Stac
         # Staff pages are not for partner users, whatever the exchange.
         r = await web.get(f"/exchanges/{their_exchange}")
         assert r.status_code == 303 and r.headers["location"] == "/partner/"
-    assert (await _api(stack, their_exchange))["state"] == "proposed"
+    assert (await exchange_view(stack, their_exchange))["state"] == "proposed"
     r = await stack.http.get(f"/api/v1/exchanges/{their_exchange}", headers=their_key)
     assert r.json()["state"] == "proposed"
 
 
-async def test_roles_apply_to_pages_as_to_the_api(stack: Stack) -> None:
+async def test_roles_apply_to_pages_as_to_theexchange_view(stack: Stack) -> None:
     partner, _ = await register_partner(stack.http, stack.staff)
-    exchange_id = await _exchange(stack, partner, 1)
+    exchange_id = await exchange_of(stack, partner, 1)
     async with user_client(stack, "cataloguer") as web:
         page = await web.get(f"/exchanges/{exchange_id}")
         assert page.status_code == 200
@@ -183,7 +80,7 @@ async def test_roles_apply_to_pages_as_to_the_api(stack: Stack) -> None:
         )
         assert r.status_code == 303
         assert "needs the admin or acquisitions role" in flash_of(r)
-    assert (await _api(stack, exchange_id))["state"] == "proposed"
+    assert (await exchange_view(stack, exchange_id))["state"] == "proposed"
 
 
 async def test_the_whole_lifecycle_through_the_pages(stack: Stack, tmp_path: Path) -> None:
@@ -226,7 +123,7 @@ async def test_the_whole_lifecycle_through_the_pages(stack: Stack, tmp_path: Pat
         assert sent.status_code == 303, sent.text
         exchange_url = sent.headers["location"]
         exchange_id = exchange_url.rsplit("/", 1)[1]
-        x = await _api(stack, exchange_id)
+        x = await exchange_view(stack, exchange_id)
         assert x["lines"][0]["record_id"] == item["id"] and x["lines"][0]["quantity"] == 3
 
         page = await staff.get(exchange_url)
@@ -244,7 +141,7 @@ async def test_the_whole_lifecycle_through_the_pages(stack: Stack, tmp_path: Pat
             },
         )
         assert flash_of(r).startswith("ok:"), flash_of(r)
-        x = await _api(stack, exchange_id)
+        x = await exchange_view(stack, exchange_id)
         assert [(line["title"], line["quantity"]) for line in x["lines"]] == [
             (title, 2),
             ("Serat Centhini", 1),
@@ -264,7 +161,7 @@ async def test_the_whole_lifecycle_through_the_pages(stack: Stack, tmp_path: Pat
             },
         )
         assert flash_of(r).startswith("ok:"), flash_of(r)
-        assert (await _api(stack, exchange_id))["state"] == "accepted"
+        assert (await exchange_view(stack, exchange_id))["state"] == "accepted"
 
         packing = await staff.get(f"{exchange_url}/packing-list")
         assert packing.status_code == 200
@@ -294,7 +191,7 @@ async def test_the_whole_lifecycle_through_the_pages(stack: Stack, tmp_path: Pat
             },
         )
         assert flash_of(r).startswith("ok:"), flash_of(r)
-        x = await _api(stack, exchange_id)
+        x = await exchange_view(stack, exchange_id)
         claim = next(c for c in x["claims"] if c["kind"] == "damaged")
 
         page = await staff.get(exchange_url)
@@ -341,7 +238,7 @@ async def test_the_whole_lifecycle_through_the_pages(stack: Stack, tmp_path: Pat
         assert "Record" in report.text and "Byte offset" in report.text
 
         # Cancelling, from the other side this time.
-        other = await _exchange(stack, partner, 1)
+        other = await exchange_of(stack, partner, 1)
         r = await post_form(
             portal,
             f"/partner/exchanges/{other}",
@@ -349,7 +246,7 @@ async def test_the_whole_lifecycle_through_the_pages(stack: Stack, tmp_path: Pat
             {"reason": "Already in our collection"},
         )
         assert flash_of(r).startswith("ok:"), flash_of(r)
-        assert (await _api(stack, other))["state"] == "cancelled"
+        assert (await exchange_view(stack, other))["state"] == "cancelled"
 
 
 async def test_a_partner_offers_publications_through_the_portal(stack: Stack) -> None:
@@ -373,7 +270,7 @@ async def test_a_partner_offers_publications_through_the_portal(stack: Stack) ->
             web, "/partner/offers/new", "/partner/offers", {"title-1": "x", "year-1": "soon"}
         )
         assert "year: 'soon' is not a whole number" in flash_of(bad)
-    x = await _api(stack, exchange_id)
+    x = await exchange_view(stack, exchange_id)
     assert x["direction"] == "incoming" and x["sender"] == partner["code"]
     assert [line["quantity"] for line in x["lines"]] == [2, 1]
     async with user_client(stack, "acquisitions") as staff:
@@ -390,14 +287,14 @@ async def test_a_partner_offers_publications_through_the_portal(stack: Stack) ->
 
 async def test_languages_are_remembered_and_dates_follow_the_locale(stack: Stack) -> None:
     partner, _ = await register_partner(stack.http, stack.staff)
-    exchange_id = await _exchange(stack, partner, 1)
+    exchange_id = await exchange_of(stack, partner, 1)
     async with user_client(stack, "acquisitions") as staff:
         r = await staff.get(f"/lang/id?next=/exchanges/{exchange_id}")
         assert r.status_code == 303 and r.headers["location"] == f"/exchanges/{exchange_id}"
         page = await staff.get(f"/exchanges/{exchange_id}")
         assert '<html lang="id">' in page.text
         assert "Riwayat" in page.text and "Batalkan pertukaran" in page.text
-        x = await _api(stack, exchange_id)
+        x = await exchange_view(stack, exchange_id)
         months_id = [
             "Jan",
             "Feb",
@@ -432,327 +329,3 @@ async def test_api_errors_stay_problem_json_for_browsers(stack: Stack) -> None:
     )
     assert r.status_code == 404
     assert r.headers["content-type"].startswith("application/problem+json")
-
-
-def test_user_command_creates_and_disables_users(tmp_path: Path) -> None:
-    env = {**os.environ, "EXCHANGE_DATA_DIR": str(tmp_path)}
-    exe = [sys.executable, "-m", "services.exchange.cli.main", "user"]
-
-    def run(*args: str, password: str = "") -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [*exe, *args], input=password, env=env, capture_output=True, text=True, timeout=60
-        )
-
-    ok = run(
-        "add", "siti", "--role", "acquisitions", "--password-stdin", password="kata-sandi-rahasia\n"
-    )
-    assert ok.returncode == 0, ok.stderr
-    assert "user siti (acquisitions) created" in ok.stdout
-    again = run("add", "siti", "--role", "cataloguer", "--password-stdin", password="x" * 12)
-    assert again.returncode == 2 and "already a user siti" in again.stderr
-    short = run("add", "budi", "--role", "cataloguer", "--password-stdin", password="short\n")
-    assert short.returncode == 2 and "at least 10 characters" in short.stderr
-    nopartner = run("add", "olga", "--role", "partner", "--password-stdin", password="y" * 12)
-    assert nopartner.returncode == 2 and "--partner" in nopartner.stderr
-
-    from services.exchange.service import users
-    from services.exchange.storage.db import make_engine
-
-    engine = make_engine(f"sqlite:///{(tmp_path / 'exchange.db').resolve()}")
-    try:
-        token = users.sign_in(engine, "siti", "kata-sandi-rahasia")
-        assert token is not None
-        assert users.session_for(engine, token, "HOME") is not None
-        assert users.sign_in(engine, "siti", "wrong-password") is None
-        changed = run("password", "siti", "--password-stdin", password="kata-sandi-baru-1\n")
-        assert changed.returncode == 0, changed.stderr
-        assert users.session_for(engine, token, "HOME") is None  # sessions end
-        assert users.sign_in(engine, "siti", "kata-sandi-rahasia") is None
-        token = users.sign_in(engine, "siti", "kata-sandi-baru-1")
-        assert token is not None
-        off = run("disable", "siti")
-        assert off.returncode == 0, off.stderr
-        assert users.session_for(engine, token, "HOME") is None
-        assert users.sign_in(engine, "siti", "kata-sandi-baru-1") is None
-    finally:
-        engine.dispose()
-
-
-async def test_partner_pages_show_agreement_balance_chart_and_deliveries(stack: Stack) -> None:
-    receiver = Receiver(fail_first=1).start()
-    try:
-        partner, key = await register_partner(stack.http, stack.staff, webhook_url=receiver.url)
-        code = partner["code"]
-        exchange_id = await _exchange(stack, partner, 3)
-        url = f"/api/v1/exchanges/{exchange_id}"
-        line = (await _api(stack, exchange_id))["lines"][0]["id"]
-        for path, body, headers in (
-            ("decision", {"accept": [{"line_id": line, "quantity": 2}]}, key),
-            ("shipment", {"carrier": "EMS"}, stack.staff),
-            ("receipt", {"lines": [{"line_id": line, "received": 2}]}, key),
-        ):
-            r = await stack.http.post(f"{url}/{path}", json=body, headers=headers)
-            assert r.status_code == 200, r.text
-        await wait_for(stack.http, url, stack.staff, "state", {"completed"})
-        for _ in range(200):
-            if len(receiver.accepted()) >= 4:
-                break
-            await asyncio.sleep(0.05)
-
-        async with user_client(stack, "acquisitions") as web:
-            listing = await web.get("/partners")
-            assert f'href="/partners/{code}"' in listing.text
-            assert "valid until" in listing.text
-            page = await web.get(f"/partners/{code}")
-            assert page.status_code == 200
-            assert "respond within 30 days" in page.text and "valid today" in page.text
-            assert "sent 2" in page.text and "received 0" in page.text  # the chart
-            assert 'class="bar sent" style="width: 80.0%"' in page.text
-            assert "delivered" in page.text and exchange_id[:8] in page.text
-            assert "failed" in page.text or "503" in page.text  # the first, refused attempt
-        async with user_client(stack, "cataloguer") as web:
-            r = await web.get(f"/partners/{code}")
-            assert r.status_code == 403  # balances and deliveries are for acquisitions
-    finally:
-        receiver.stop()
-
-
-async def test_the_fund_is_searched_by_isbn_on_the_proposal_page(stack: Stack) -> None:
-    r = await stack.http.post(
-        "/api/v1/deposits",
-        json={
-            "title": "Sejarah Nasional Indonesia, jilid 1",
-            "isbn": "978-979-407-409-7",
-            "copies": 5,
-        },
-        headers=stack.staff,
-    )
-    assert r.status_code in (200, 201), r.text
-    async with user_client(stack, "acquisitions") as web:
-        page = await web.get("/proposals/new?q=9789794074097")
-        assert "Sejarah Nasional Indonesia, jilid 1" in page.text
-
-
-async def test_odd_numbers_in_addresses_and_forms_give_messages_not_errors(stack: Stack) -> None:
-    huge = "9" * 20
-    async with user_client(stack, "acquisitions") as web:
-        for url in (
-            "/exchanges?year=²",
-            f"/exchanges?year={huge}",
-            "/exchanges?page=0",
-            "/proposals/new?pick=²:1",
-            f"/proposals/new?pick={huge}:1&pick=1:{huge}",
-        ):
-            r = await web.get(url)
-            assert r.status_code in (200, 422), (url, r.status_code)
-        page = await web.get("/proposals/new")
-        token = csrf_of(page.text)
-        for data in (
-            {"qty-²": "1", "partner": "X"},
-            {"pick": f"{huge}:1", "partner": "X"},
-            {"qty-1": huge, "partner": "X"},
-            {"qty-1": "²", "partner": "X"},
-        ):
-            r = await web.post("/proposals/review", data={"csrf_token": token, **data})
-            assert r.status_code in (200, 303), (data, r.status_code)
-            r = await web.post("/proposals", data={"csrf_token": token, **data})
-            assert r.status_code == 303, (data, r.status_code)
-            assert flash_of(r).startswith("error:"), (data, flash_of(r))
-
-
-async def test_revising_through_the_page_keeps_what_the_form_does_not_show(stack: Stack) -> None:
-    partner, _ = await register_partner(stack.http, stack.staff)
-    r = await stack.http.post(
-        "/api/v1/exchanges",
-        json={
-            "partner": partner["code"],
-            "lines": [
-                {
-                    "title": "Jurnal Perpustakaan",
-                    "issn": "1234-5679",
-                    "quantity": 2,
-                    "unit_value": "5.00",
-                    "currency": "EUR",
-                }
-            ],
-        },
-        headers=stack.staff,
-    )
-    assert r.status_code == 201, r.text
-    exchange_id = r.json()["id"]
-    async with user_client(stack, "acquisitions") as web:
-        r = await post_form(
-            web,
-            f"/exchanges/{exchange_id}",
-            f"/exchanges/{exchange_id}/revise",
-            {
-                "title-001": "Jurnal Perpustakaan",
-                "quantity-001": "3",
-                "issn-001": "1234-5679",
-                "value-001": "5.00",
-                "currency-001": "EUR",
-            },
-        )
-        assert flash_of(r).startswith("ok:"), flash_of(r)
-        page = await web.get(f"/exchanges/{exchange_id}")
-        assert 'name="issn-001" value="1234-5679"' in page.text
-        assert 'name="currency-001" value="EUR"' in page.text
-    line = (await _api(stack, exchange_id))["lines"][0]
-    assert (line["quantity"], line["issn"], line["unit_value"], line["currency"]) == (
-        3,
-        "1234-5679",
-        "5.00",
-        "EUR",
-    )
-
-
-async def test_repeated_failed_sign_ins_make_that_name_wait(stack: Stack) -> None:
-    username, password = await make_user(stack, "acquisitions")
-    async with httpx.AsyncClient(base_url=stack.base_url) as web:
-        token = csrf_of((await web.get("/signin")).text)
-        for attempt in range(4):
-            if attempt == 3:
-                await asyncio.sleep(1.1)  # three failures earn a wait of 1 s, the fourth 2 s
-            r = await web.post(
-                "/signin", data={"csrf_token": token, "username": username, "password": "guess"}
-            )
-            assert r.status_code == 401
-        r = await web.post(
-            "/signin", data={"csrf_token": token, "username": username, "password": password}
-        )
-        assert r.status_code == 429
-        assert r.headers["retry-after"] in ("1", "2")
-        assert "Too many failed sign-ins. Try again in 1 minutes." in r.text
-        assert "exchange_session" not in r.cookies
-        await asyncio.sleep(int(r.headers["retry-after"]))  # a short wait, not a lockout
-        r = await web.post(
-            "/signin", data={"csrf_token": token, "username": username, "password": password}
-        )
-        assert r.status_code == 303
-    other, other_password = await make_user(stack, "acquisitions")
-    async with signed_in(stack, other, other_password) as web:
-        assert (await web.get("/")).status_code == 200
-
-
-async def test_the_throttle_counts_per_name_and_per_address(stack: Stack) -> None:
-    throttle, engine = SignInThrottle(free_failures=2), stack.engine
-    throttle.failed(engine, "Siti", "10.0.0.1")
-    assert throttle.wait_seconds(engine, "siti", "10.0.0.1") == 0
-    throttle.failed(engine, "siti", "10.0.0.1")
-    assert throttle.wait_seconds(engine, "SITI", "10.0.0.1") > 0  # names are counted case-blind
-    assert throttle.wait_seconds(engine, "siti", "10.0.0.3") == 0  # per name and address
-    throttle.succeeded(engine, "siti", "10.0.0.1")
-    assert throttle.wait_seconds(engine, "siti", "10.0.0.1") == 0
-    for name in ("a", "b", "c"):
-        throttle.failed(engine, name, "10.0.0.9")
-    assert throttle.wait_seconds(engine, "d", "10.0.0.9") == 0, "other names are not delayed"
-
-
-async def test_a_signed_out_cookie_no_longer_opens_pages(stack: Stack) -> None:
-    async with user_client(stack, "acquisitions") as web:
-        cookie = web.cookies["exchange_session"]
-        home = await web.get("/")
-        await web.post("/signout", data={"csrf_token": csrf_of(home.text)})
-    async with httpx.AsyncClient(
-        base_url=stack.base_url, cookies={"exchange_session": cookie}
-    ) as replay:
-        r = await replay.get("/")
-        assert r.status_code == 303 and r.headers["location"].startswith("/signin")
-
-
-async def test_a_form_sent_after_the_session_ended_returns_to_its_page(stack: Stack) -> None:
-    async with httpx.AsyncClient(base_url=stack.base_url) as web:
-        r = await web.post(
-            "/exchanges/abc/cancel",
-            data={"reason": "x"},
-            headers={"Referer": f"{stack.base_url}/exchanges/abc"},
-        )
-        assert r.status_code == 303
-        assert r.headers["location"] == "/signin?next=%2Fexchanges%2Fabc"
-
-
-async def test_cataloguers_cannot_deposit_or_propose_on_the_pages(stack: Stack) -> None:
-    partner, _ = await register_partner(stack.http, stack.staff)
-    async with user_client(stack, "cataloguer") as web:
-        r = await post_form(web, "/fund", "/fund/deposits", {"title": "x", "copies": "3"})
-        assert "needs the admin or acquisitions role" in flash_of(r)
-        r = await post_form(
-            web, "/proposals/new", "/proposals", {"partner": partner["code"], "pick": "1:1"}
-        )
-        assert "needs the admin or acquisitions role" in flash_of(r)
-
-
-async def test_an_offer_of_zero_copies_is_refused_with_a_reason(stack: Stack) -> None:
-    partner, _ = await register_partner(stack.http, stack.staff)
-    async with user_client(stack, "partner", partner["code"]) as web:
-        r = await post_form(
-            web, "/partner/offers/new", "/partner/offers", {"title-1": "x", "quantity-1": "0"}
-        )
-        assert flash_of(r).startswith("error:") and "quantity" in flash_of(r)
-
-
-async def test_an_admin_registers_a_partner_and_its_agreement_on_the_pages(stack: Stack) -> None:
-    code = f"W{os.urandom(3).hex().upper()}"
-    async with user_client(stack, "admin") as web:
-        page = await web.get("/partners")
-        assert page.text.count('id="partner-form"') == 1
-        assert re.search(r"<title>[^<]*</title>", page.text)  # nothing but text in the title
-        r = await web.post(
-            "/partners",
-            data={
-                "csrf_token": csrf_of(page.text),
-                "code": code,
-                "name": "Russian State Library",
-                "country": "ru",
-                "marc_format": "rusmarc",
-            },
-        )
-        assert r.status_code == 200, r.text
-        key = re.search(r'id="api-key">([^<]+)<', r.text)
-        assert key, r.text
-        partner_key = {"Authorization": f"Bearer {key.group(1)}"}
-        mine = await stack.http.get("/api/v1/exchanges", headers=partner_key)
-        assert mine.status_code == 200  # the key shown once works
-
-        r = await post_form(
-            web,
-            f"/partners/{code}",
-            f"/partners/{code}/agreements",
-            {
-                "signed_on": "2026-01-10",
-                "valid_from": "2026-01-10",
-                "valid_to": "2030-12-31",
-                "programmes": "material_exchange",
-                "response_days": "45",
-                "receipt_days": "90",
-            },
-        )
-        assert flash_of(r) == "ok:Agreement recorded.", flash_of(r)
-        page = await web.get(f"/partners/{code}")
-        assert "respond within 45 days" in page.text
-        bad = await post_form(
-            web,
-            f"/partners/{code}",
-            f"/partners/{code}/agreements",
-            {
-                "signed_on": "2026-01-10",
-                "valid_from": "2026-02-01",
-                "valid_to": "2026-01-01",
-                "programmes": "material_exchange",
-            },
-        )
-        assert flash_of(bad).startswith("error:"), flash_of(bad)
-    async with user_client(stack, "acquisitions") as web:
-        page = await web.get("/partners")
-        assert 'id="partner-form"' not in page.text
-        r = await web.post(
-            "/partners",
-            data={
-                "csrf_token": csrf_of(page.text),
-                "code": "ZZ",
-                "name": "x",
-                "country": "BY",
-                "marc_format": "marc21",
-            },
-        )
-        assert r.status_code == 303 and "needs the admin role" in flash_of(r)

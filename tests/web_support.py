@@ -7,12 +7,14 @@ import re
 import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 from urllib.parse import unquote
 
 import httpx
 
 from services.exchange.service import users
 from tests.conftest import Stack
+from tests.support import lines
 
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
@@ -73,3 +75,23 @@ def flash_of(response: httpx.Response) -> str:
     """The message the next page will show (the flash cookie set by a redirect)."""
     raw = response.cookies.get("exchange_flash")
     return unquote(raw) if raw else ""
+
+
+async def exchange_of(stack: Stack, partner: dict[str, Any], *quantities: int) -> str:
+    """An outgoing proposal to ``partner`` with one line per quantity; its id."""
+    r = await stack.http.post(
+        "/api/v1/exchanges",
+        json={"partner": partner["code"], "lines": lines(*quantities)},
+        headers=stack.staff,
+    )
+    assert r.status_code == 201, r.text
+    exchange_id: str = r.json()["id"]
+    return exchange_id
+
+
+async def exchange_view(stack: Stack, exchange_id: str) -> dict[str, Any]:
+    """The exchange as the staff API shows it."""
+    r = await stack.http.get(f"/api/v1/exchanges/{exchange_id}", headers=stack.staff)
+    assert r.status_code == 200, r.text
+    body: dict[str, Any] = r.json()
+    return body
