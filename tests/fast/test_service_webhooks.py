@@ -56,6 +56,16 @@ def verify(secret: str, timestamp: str, body: bytes, signature: str) -> bool:
         "https://100.64.0.1/h",
         "ftp://example.org/h",
         "https:///no-host",
+        # IPv6 forms that carry a private IPv4 address inside them
+        "https://[::ffff:10.0.0.8]/h",
+        "https://[64:ff9b::10.0.0.8]/h",  # NAT64, well-known prefix
+        "https://[64:ff9b::7f00:1]/h",
+        "https://[64:ff9b:1::8.8.8.8]/h",  # NAT64, local-use prefix: never public
+        "https://[2002:a00:8::1]/h",  # 6to4 of 10.0.0.8
+        "https://[2002:c0a8:1::1]/h",  # 6to4 of 192.168.0.1
+        "https://[::10.0.0.8]/h",  # IPv4-compatible
+        "https://[::127.0.0.1]/h",
+        "https://[2001:0:4136:e378:8000:63bf:3fff:fdd2]/h",  # Teredo
     ],
 )
 def test_production_refuses_loopback_private_and_plain_http(url: str) -> None:
@@ -65,6 +75,11 @@ def test_production_refuses_loopback_private_and_plain_http(url: str) -> None:
         webhooks.validated(url, allow_insecure=False)
     assert (refused.value.status, refused.value.kind) == (422, "webhook-url-not-allowed")
     assert refused.value.detail.startswith("webhook_url: ")
+
+
+@pytest.mark.parametrize("url", ["https://[64:ff9b::8.8.8.8]/h", "https://[2002:808:808::1]/h"])
+def test_ipv6_that_embeds_a_public_ipv4_is_allowed(url: str) -> None:
+    check_url(url, allow_insecure=False)
 
 
 def test_public_https_passes_and_development_allows_http_to_loopback_only() -> None:
