@@ -178,6 +178,7 @@ def test_a_worker_or_temporal_that_dies_is_started_again(tmp_path: Path) -> None
         staff = {"Authorization": f"Bearer {token}"}
         body = {"code": "RSL", "name": "Russian State Library", "country": "RU"}
         with httpx.Client(base_url=f"http://127.0.0.1:{ports['api']}", timeout=30) as http:
+            _wait_healthy(http, "".join(stack.output))
             r = http.post(
                 "/api/v1/partners", json={**body, "marc_format": "rusmarc"}, headers=staff
             )
