@@ -31,6 +31,58 @@ class Partner(SQLModel, table=True):
     created_at: datetime = utc_field(now=True)
 
 
+class PartnerAddress(SQLModel, table=True):
+    """Where a partner's parcels and letters go; the packing list prints the postal one."""
+
+    __tablename__ = "partner_address"
+
+    id: int | None = Field(default=None, primary_key=True)
+    partner_id: int = Field(foreign_key="partner.id", index=True)
+    kind: str = Field(default="postal", max_length=16)  # postal, shipping
+    lines: str = Field(max_length=1000)  # the address as printed, one line per line
+    country: str | None = Field(default=None, max_length=2)
+
+
+class PartnerContact(SQLModel, table=True):
+    """A person at a partner library: who is written to, and in which language."""
+
+    __tablename__ = "partner_contact"
+
+    id: int | None = Field(default=None, primary_key=True)
+    partner_id: int = Field(foreign_key="partner.id", index=True)
+    name: str = Field(max_length=200)
+    email: str = Field(max_length=320)
+    language: str = Field(default="en", max_length=8)
+    role: str | None = Field(default=None, max_length=64)
+    receives_notices: bool = True
+
+
+class NumberSequence(SQLModel, table=True):
+    """The last number handed out per series and year; one conditional UPDATE takes the next."""
+
+    __tablename__ = "number_sequence"
+
+    series: str = Field(primary_key=True, max_length=16)
+    year: int = Field(primary_key=True)
+    last: int = 0
+
+
+class AuditEntry(SQLModel, table=True):
+    """One change to partners, agreements, keys, users or deposits: who, when, before, after."""
+
+    __tablename__ = "audit_entry"
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = utc_field(index=True)
+    actor: str = Field(max_length=64)
+    actor_name: str | None = Field(default=None, max_length=200)
+    entity: str = Field(max_length=32, index=True)  # partner, agreement, key, user, deposit
+    entity_key: str = Field(max_length=64, index=True)
+    action: str = Field(max_length=32)  # created, updated, revoked, disabled, deposited
+    before: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    after: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+
+
 class ApiKey(SQLModel, table=True):
     __tablename__ = "api_key"
 
@@ -49,6 +101,8 @@ class Exchange(SQLModel, table=True):
     __table_args__ = (Index("ix_exchange_partner_created", "partner_id", "created_at"),)
 
     id: str = Field(primary_key=True, max_length=36)
+    # What people say on the phone and write on a parcel: EX-2026-0042 (``number_sequence``).
+    number: str | None = Field(default=None, max_length=16, unique=True, index=True)
     partner_id: int = Field(foreign_key="partner.id", index=True)
     direction: str = Field(max_length=16, index=True)
     state: str = Field(max_length=16, index=True)
@@ -100,6 +154,10 @@ class ExchangeEvent(SQLModel, table=True):
     step: str = Field(max_length=32)
     state: str = Field(max_length=16)
     note: str | None = None
+    # The note as a catalog message id and its values, so each reader sees it in their own
+    # language; ``note`` keeps the English words for old rows and for the API.
+    note_id: str | None = Field(default=None, max_length=64)
+    note_params: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
 
 
 class MarcBatch(SQLModel, table=True):
