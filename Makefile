@@ -7,7 +7,7 @@ RUN_STAMP := $(VENV)/.installed-run
 DEV_STAMP := $(VENV)/.installed-dev
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test test-fast lint install clean histories bench browser fuzz
+.PHONY: run test test-fast lint install clean histories bench browser fuzz messages
 
 $(RUN_STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -50,6 +50,14 @@ browser:
 lint: $(DEV_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/mypy
+
+## Extract the texts people read (code and templates) and merge them into each language's
+## catalog, services/exchange/locale/<lang>/LC_MESSAGES/messages.po; then translate the new ones.
+messages: $(RUN_STAMP)
+	$(BIN)/pybabel extract -F babel.cfg -k N_ -k ngettext:1,2 --no-location --sort-output \
+		-o $(VENV)/messages.pot . >/dev/null
+	$(BIN)/pybabel update -i $(VENV)/messages.pot -d services/exchange/locale -D messages \
+		--no-fuzzy-matching --ignore-obsolete -w 100
 
 ## Benchmarks (see README for the figures).
 bench: $(DEV_STAMP)

@@ -39,6 +39,7 @@ from services.exchange.service.access import require_visible
 from services.exchange.service.exchange_queries import ListQuery
 from services.exchange.service.users import SignedIn
 from services.exchange.web.forms import FormError, day, whole_number
+from services.exchange.web.i18n import N_
 from services.exchange.web.pages import (
     act,
     context,
@@ -168,7 +169,7 @@ def build_router(prefix: str, user_dep: Callable[[Request], Awaitable[SignedIn]]
                 body = DecisionIn.model_validate({"accept": accept})
             return await steps.decide(ctx, user.caller, exchange_id, body)
 
-        return await lifecycle_step(request, user, exchange_id, "Decision recorded.", step)
+        return await lifecycle_step(request, user, exchange_id, N_("Decision recorded."), step)
 
     @router.post("/exchanges/{exchange_id}/revise")
     async def revise(exchange_id: str, request: Request, user: User) -> Response:
@@ -197,7 +198,7 @@ def build_router(prefix: str, user_dep: Callable[[Request], Awaitable[SignedIn]]
             body = RevisionIn(lines=[LineIn.model_validate(line) for line in lines])
             return await steps.revise(ctx, user.caller, exchange_id, body)
 
-        return await lifecycle_step(request, user, exchange_id, "The offer was revised.", step)
+        return await lifecycle_step(request, user, exchange_id, N_("The offer was revised."), step)
 
     @router.post("/exchanges/{exchange_id}/ship")
     async def ship(exchange_id: str, request: Request, user: User) -> Response:
@@ -212,7 +213,7 @@ def build_router(prefix: str, user_dep: Callable[[Request], Awaitable[SignedIn]]
             )
             return await steps.ship(ctx, user.caller, exchange_id, body)
 
-        return await lifecycle_step(request, user, exchange_id, "Shipment recorded.", step)
+        return await lifecycle_step(request, user, exchange_id, N_("Shipment recorded."), step)
 
     @router.post("/exchanges/{exchange_id}/receive")
     async def receive(exchange_id: str, request: Request, user: User) -> Response:
@@ -235,7 +236,7 @@ def build_router(prefix: str, user_dep: Callable[[Request], Awaitable[SignedIn]]
             )
             return await steps.receive(ctx, user.caller, exchange_id, body)
 
-        return await lifecycle_step(request, user, exchange_id, "Receipt recorded.", step)
+        return await lifecycle_step(request, user, exchange_id, N_("Receipt recorded."), step)
 
     @router.post("/exchanges/{exchange_id}/cancel")
     async def cancel(exchange_id: str, request: Request, user: User) -> Response:
@@ -245,7 +246,8 @@ def build_router(prefix: str, user_dep: Callable[[Request], Awaitable[SignedIn]]
             body = CancelIn(reason=field(form, "reason") or "")
             return await steps.cancel(ctx, user.caller, exchange_id, body)
 
-        return await lifecycle_step(request, user, exchange_id, "The exchange was cancelled.", step)
+        done = N_("The exchange was cancelled.")
+        return await lifecycle_step(request, user, exchange_id, done, step)
 
     @router.post("/exchanges/{exchange_id}/lost")
     async def lost(exchange_id: str, request: Request, user: User) -> Response:
@@ -255,7 +257,7 @@ def build_router(prefix: str, user_dep: Callable[[Request], Awaitable[SignedIn]]
             body = LostIn(note=field(form, "note"))
             return await steps.mark_lost(ctx, user.caller, exchange_id, body)
 
-        return await lifecycle_step(request, user, exchange_id, "Marked as lost.", step)
+        return await lifecycle_step(request, user, exchange_id, N_("Marked as lost."), step)
 
     @router.post("/exchanges/{exchange_id}/claims/{claim_no}/answer")
     async def answer_claim(
@@ -269,7 +271,7 @@ def build_router(prefix: str, user_dep: Callable[[Request], Awaitable[SignedIn]]
             )
             return await steps.answer_claim(ctx, user.caller, exchange_id, claim_no, body)
 
-        return await lifecycle_step(request, user, exchange_id, "The claim was answered.", step)
+        return await lifecycle_step(request, user, exchange_id, N_("The claim was answered."), step)
 
     @router.post("/exchanges/{exchange_id}/claims/{claim_no}/confirm")
     async def confirm_claim(
@@ -281,7 +283,7 @@ def build_router(prefix: str, user_dep: Callable[[Request], Awaitable[SignedIn]]
             body = ClaimConfirmIn(note=field(form, "note"))
             return await steps.confirm_claim(ctx, user.caller, exchange_id, claim_no, body)
 
-        return await lifecycle_step(request, user, exchange_id, "The claim is settled.", step)
+        return await lifecycle_step(request, user, exchange_id, N_("The claim is settled."), step)
 
     return router
 

@@ -187,6 +187,7 @@ def render(
             "user": user,
             "lang": lang,
             "_": lang.gettext,
+            "ngettext": lang.ngettext,
             "languages": [
                 (code, LANGUAGE_NAMES[code])
                 for code in (PARTNER_LANGUAGES if portal else STAFF_LANGUAGES)

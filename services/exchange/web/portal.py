@@ -18,6 +18,7 @@ from services.exchange.service import desk, proposals
 from services.exchange.service.exchange_queries import ListQuery
 from services.exchange.web.exchange_pages import exchange_listing
 from services.exchange.web.forms import FormError, whole_number
+from services.exchange.web.i18n import N_
 from services.exchange.web.pages import (
     Flash,
     PartnerUser,
@@ -93,5 +94,5 @@ async def send_offer(request: Request, user: PartnerUser) -> Response:
 
     response = await act(request, "/partner/offers/new", run, "")
     if created:
-        return redirect(f"/partner/exchanges/{created[0]}", Flash("ok", "Offer sent."), request)
+        return redirect(f"/partner/exchanges/{created[0]}", Flash("ok", N_("Offer sent.")), request)
     return response

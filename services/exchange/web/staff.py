@@ -24,6 +24,7 @@ from services.exchange.service.keys import ACQUISITIONS
 from services.exchange.web.batch_pages import upload_marc
 from services.exchange.web.exchange_pages import PAGE_SIZE, exchange_listing
 from services.exchange.web.forms import FormError, small_number, whole_number
+from services.exchange.web.i18n import N_
 from services.exchange.web.pages import StaffUser, act, context, field, posted_form, render
 from workflows.exchange.types import STATES
 
@@ -144,7 +145,7 @@ async def deposit(request: Request, user: StaffUser) -> Response:
             raise Problem(422, "validation-error", str(exc)) from None
         await asyncio.to_thread(fund.deposit, ctx.engine, body, ctx.settings.retention_copies)
 
-    return await act(request, "/fund", run, "Deposit recorded.")
+    return await act(request, "/fund", run, N_("Deposit recorded."))
 
 
 # --- cataloguing --------------------------------------------------------------------------

@@ -16,6 +16,7 @@ from services.exchange.schemas.partners import AgreementIn, PartnerIn
 from services.exchange.service import agreements, desk, reports, webhooks
 from services.exchange.service import partners as partner_registry
 from services.exchange.web.forms import FormError, whole_number
+from services.exchange.web.i18n import N_
 from services.exchange.web.pages import (
     Flash,
     StaffUser,
@@ -88,7 +89,7 @@ async def add_agreement(code: str, request: Request, user: StaffUser) -> Respons
             raise Problem(422, "validation-error", str(exc)) from None
         await asyncio.to_thread(agreements.create, ctx.engine, user.caller, code, body)
 
-    return await act(request, f"/partners/{code}", run, "Agreement recorded.")
+    return await act(request, f"/partners/{code}", run, N_("Agreement recorded."))
 
 
 @router.get("/partners/{code}")

@@ -22,6 +22,7 @@ from services.exchange.schemas.fund import FundItemOut
 from services.exchange.service import agreements, desk, fund, proposals
 from services.exchange.service.keys import ACQUISITIONS
 from services.exchange.web.forms import FormError, small_number, whole_number
+from services.exchange.web.i18n import N_
 from services.exchange.web.pages import (
     Flash,
     StaffUser,
@@ -177,5 +178,5 @@ async def send_proposal(request: Request, user: StaffUser) -> Response:
     except FormError as exc:
         return redirect("/proposals/new", Flash("error", str(exc)), request)
     if created:
-        return redirect(f"/exchanges/{created[0]}", Flash("ok", "Proposal sent."), request)
+        return redirect(f"/exchanges/{created[0]}", Flash("ok", N_("Proposal sent.")), request)
     return response
