@@ -177,9 +177,19 @@ async def register(http: httpx.AsyncClient, code: str) -> str:
     return key
 
 
+def _isbn13(first_twelve: str) -> str:
+    """With its check digit: the API refuses an ISBN whose check digit is wrong."""
+    total = sum(int(d) * (3 if k % 2 else 1) for k, d in enumerate(first_twelve))
+    return first_twelve + str(-total % 10)
+
+
 def proposal_lines(n: int) -> list[dict[str, Any]]:
     return [
-        {"title": f"Buku nomor {n}-{i}", "isbn": f"978602{n % 10000:04d}{i:03d}", "quantity": i}
+        {
+            "title": f"Buku nomor {n}-{i}",
+            "isbn": _isbn13(f"978602{n % 10000:04d}{i:02d}"),
+            "quantity": i,
+        }
         for i in range(1, 1 + n % 3 + 1)
     ]
 
@@ -211,6 +221,7 @@ def seed_db(database_url: str, codes: list[str], count: int) -> None:
     from sqlmodel import Session, col, select
 
     from services.exchange.models import Exchange, ExchangeEvent, ExchangeLine, Partner
+    from services.exchange.service import numbering
     from services.exchange.storage.db import make_engine
 
     engine = make_engine(database_url)
@@ -235,6 +246,7 @@ def seed_db(database_url: str, codes: list[str], count: int) -> None:
                         respond_by=date.today() + timedelta(days=60),
                         receipt_days=60,
                         created_by="staff:bench" if outgoing else code,
+                        number=numbering.next_exchange_number(session, at.year),
                         created_at=at,
                         updated_at=at,
                     )

@@ -15,12 +15,16 @@ from marc.conversion import to_marc21_record
 from marc.detection import detect_format
 from marc.errors import MarcFormatError
 from marc.identifiers import (
+    IdentifierFault,
+    isbn_fault,
     isbn_problem,
+    issn_fault,
     issn_problem,
     normalise_isbn,
     normalise_issn,
     normalise_lccn,
     normalise_system_number,
+    storable_isbn,
 )
 from marc.indexing import RecordIndex, index_record
 from marc.marcjson_writer import marcjson_collection, to_marcjson
@@ -35,6 +39,7 @@ __all__ = [
     "Dialect",
     "Finding",
     "HeadingForm",
+    "IdentifierFault",
     "MarcFormat",
     "MarcFormatError",
     "ReadRecord",
@@ -45,7 +50,9 @@ __all__ = [
     "check_record",
     "detect_format",
     "index_record",
+    "isbn_fault",
     "isbn_problem",
+    "issn_fault",
     "issn_problem",
     "marcjson_collection",
     "marcxml_collection",
@@ -56,6 +63,7 @@ __all__ = [
     "parse_marc21",
     "read_records",
     "record_xml",
+    "storable_isbn",
     "to_marc21",
     "to_marc21_record",
     "to_marcjson",

@@ -5,10 +5,21 @@ UNIMARC puts the ISBN in 010, MARC 21 in 020, and one partner gives the ISBN-10 
 another gives the ISBN-13. Every ISBN is therefore compared as ISBN-13. Check digits
 are not required for matching (real records carry wrong ones, and a record should
 still be found by the number printed on the book); ``isbn_problem`` and
-``issn_problem`` report them for the record checks.
+``issn_problem`` report them for the record checks, and ``isbn_fault`` and
+``issn_fault`` say the same in parts, for a message in the reader's language.
+
+This module is the one place that says how a number is written down:
+
+- ``storable_isbn``: the form a typed ISBN is kept in (exchange lines, the API's and the
+  portal's offers): hyphens, spaces and qualifiers removed, ``x`` as ``X``, an ISBN-10
+  kept as the ten digits printed on the book.
+- ``normalise_isbn``: the matching key, always ISBN-13. The fund and the catalogue store
+  this form (since migration 0004), so a deposit of the ISBN-10 finds the ISBN-13's item.
+- ``normalise_issn``: ISSNs everywhere as ``NNNN-NNNX``, with the hyphen, as printed.
 """
 
 import re
+from dataclasses import dataclass
 
 _ISBN_CANDIDATE = re.compile(r"\d[\d\s\-]*[\dX]|\d")
 _ISBN_PREFIX = re.compile(r"^\s*ISBN(?:[\s\-]*1[03])?\s*:?\s*", re.IGNORECASE)
@@ -34,20 +45,64 @@ def normalise_isbn(value: str) -> str | None:
     return compact
 
 
-def isbn_problem(value: str) -> str | None:
-    """What is wrong with the ISBN in ``value``, or None if it is a valid ISBN."""
+def storable_isbn(value: str) -> str | None:
+    """The first ISBN in ``value`` as it is kept: its digits (and a final ``X``) only, an
+    ISBN-10 still ten digits long; None when ``value`` holds no ISBN."""
+    return _first_isbn(value)
+
+
+# What ``isbn_fault`` and ``issn_fault`` find wrong.
+NO_ISBN = "no_isbn"
+ISBN_PREFIX = "isbn_prefix"
+ISBN_CHECK_DIGIT = "isbn_check_digit"
+NO_ISSN = "no_issn"
+ISSN_CHECK_DIGIT = "issn_check_digit"
+
+
+@dataclass(frozen=True, slots=True)
+class IdentifierFault:
+    """What is wrong with a standard number, in parts a message can be written from.
+
+    ``number`` is the compact number found (empty when none was); ``found`` and
+    ``expected`` are the check digit given and the one the other digits give.
+    """
+
+    kind: str
+    value: str
+    number: str = ""
+    found: str = ""
+    expected: str = ""
+
+
+def isbn_fault(value: str) -> IdentifierFault | None:
+    """What is wrong with the ISBN in ``value``, or None if it is a valid ISBN-10 or -13
+    (978 or 979)."""
     compact = _first_isbn(value)
     if compact is None:
-        return f"'{value}' holds no ISBN (10 or 13 digits)"
+        return IdentifierFault(NO_ISBN, value)
     if len(compact) == 10:
         expected = _isbn10_check_digit(compact[:9])
     else:
         if not compact.startswith(("978", "979")):
-            return f"ISBN {compact} does not start with 978 or 979"
+            return IdentifierFault(ISBN_PREFIX, value, compact)
         expected = _isbn13_check_digit(compact[:12])
     if compact[-1] != expected:
-        return f"ISBN {compact} has check digit {compact[-1]}, but its digits give {expected}"
+        return IdentifierFault(ISBN_CHECK_DIGIT, value, compact, compact[-1], expected)
     return None
+
+
+def isbn_problem(value: str) -> str | None:
+    """What is wrong with the ISBN in ``value``, or None if it is a valid ISBN."""
+    fault = isbn_fault(value)
+    if fault is None:
+        return None
+    if fault.kind == NO_ISBN:
+        return f"'{value}' holds no ISBN (10 or 13 digits)"
+    if fault.kind == ISBN_PREFIX:
+        return f"ISBN {fault.number} does not start with 978 or 979"
+    return (
+        f"ISBN {fault.number} has check digit {fault.found}, but its digits give {fault.expected}"
+    )
 
 
 def normalise_issn(value: str) -> str | None:
@@ -56,19 +111,31 @@ def normalise_issn(value: str) -> str | None:
     return f"{match.group(1)}-{match.group(2)}" if match else None
 
 
-def issn_problem(value: str) -> str | None:
+def issn_fault(value: str) -> IdentifierFault | None:
     """What is wrong with the ISSN in ``value``, or None if it is a valid ISSN."""
     issn = normalise_issn(value)
     if issn is None:
-        return f"'{value}' holds no ISSN (NNNN-NNNX)"
+        return IdentifierFault(NO_ISSN, value)
     digits = issn.replace("-", "")
     total = sum(
         int(digit) * weight for digit, weight in zip(digits[:7], range(8, 1, -1), strict=True)
     )
     expected = "0123456789X"[(11 - total % 11) % 11]
     if digits[-1] != expected:
-        return f"ISSN {issn} has check digit {digits[-1]}, but its digits give {expected}"
+        return IdentifierFault(ISSN_CHECK_DIGIT, value, issn, digits[-1], expected)
     return None
+
+
+def issn_problem(value: str) -> str | None:
+    """What is wrong with the ISSN in ``value``, or None if it is a valid ISSN."""
+    fault = issn_fault(value)
+    if fault is None:
+        return None
+    if fault.kind == NO_ISSN:
+        return f"'{value}' holds no ISSN (NNNN-NNNX)"
+    return (
+        f"ISSN {fault.number} has check digit {fault.found}, but its digits give {fault.expected}"
+    )
 
 
 def normalise_lccn(value: str) -> str | None:

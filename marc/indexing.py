@@ -1,8 +1,13 @@
 """The handful of values the exchange service searches and displays records by.
 
 Values are cleaned the way a person would read them off the record: ISBD punctuation
-that only separates areas of the description (" /", " :", trailing ".") is dropped so
+that only separates areas of the description (" /", " :", " =", trailing ".") is dropped so
 that "Escape from loneliness /" and "Escape from loneliness" compare equal.
+
+The author is the main entry (1XX), else the first added entry (7XX): many records, UNIMARC
+ones above all, name their author only in an added entry, and a record without one would
+match no offered line by author. The title proper (245 $a $n $p) leaves the subtitle out,
+for matching a line typed without it.
 """
 
 import re
@@ -14,7 +19,7 @@ import pymarc
 
 from marc.identifiers import normalise_isbn, normalise_issn
 
-_TRAILING_PUNCTUATION = " /:;,."
+_TRAILING_PUNCTUATION = " /:;,.="
 _ABBREVIATION_END = re.compile(r"(?:^|\s)(?:[^\W\d_]\.)+$")  # "D.", "U.S.A."
 _YEAR = re.compile(r"(?<!\d)(\d{4})(?!\d)")
 _BIBLIOGRAPHIC_TYPES = frozenset("acdefgijkmoprt")  # Leader/06 values with a bib 008
@@ -28,16 +33,18 @@ class RecordIndex:
     issn: str | None
     author: str | None
     year: str | None
+    title_proper: str | None = None
 
 
 def index_record(record: pymarc.Record) -> RecordIndex:
     return RecordIndex(
         control_number=_control_number(record),
-        title=_title(record),
+        title=_title(record, "abnp"),
         isbn=_first(normalise_isbn, record, "020"),
         issn=_first(normalise_issn, record, "022"),
         author=_author(record),
         year=_year(record),
+        title_proper=_title(record, "anp"),
     )
 
 
@@ -64,20 +71,24 @@ def _control_number(record: pymarc.Record) -> str | None:
     return data or None
 
 
-def _title(record: pymarc.Record) -> str | None:
+def _title(record: pymarc.Record, codes: str) -> str | None:
     field = record.get("245")
     if field is None:
         return None
-    parts = [value for code, value in field.subfields if code in "abnp"]
-    return clean_text(" ".join(parts))
+    return clean_text(" ".join(value for code, value in field.subfields if code in codes))
+
+
+_MAIN_ENTRIES = ("100", "110", "111")
+_ADDED_ENTRIES = ("700", "710", "711", "720")
 
 
 def _author(record: pymarc.Record) -> str | None:
-    for field in record.get_fields("100", "110", "111"):
-        for value in field.get_subfields("a"):
-            name = clean_text(value)
-            if name:
-                return name
+    for tags in (_MAIN_ENTRIES, _ADDED_ENTRIES):
+        for field in record.get_fields(*tags):
+            for value in field.get_subfields("a"):
+                name = clean_text(value)
+                if name:
+                    return name
     return None
 
 

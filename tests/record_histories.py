@@ -27,6 +27,11 @@ wrote. Never re-record an old one; each is evidence of what some release did:
 - ``import_chunk_attempts_exhausted``: a standalone import whose chunk the database refuses on
   each of its two attempts (``import_chunk_attempts=2``), with ``CHUNK_FAILURE_PATCH``: the
   batch ends failed with the reason, recorded by ``fail_batch``.
+- ``exchange_staged_commit``: with ``COMMIT_PATCH``: an incoming exchange's MARC file is only
+  staged, the exchange stays ``received`` until a cataloguer commits the batch, whose commit
+  workflow (saved as ``commit_exchange_batch``) signals it; then catalogued and completed.
+- ``commit_standalone_batch``: a standalone batch staged, a multi-match resolved by a decision,
+  committed in chunks of two, then undone (the undo saved as ``undo_standalone_batch``).
 """
 
 from __future__ import annotations
@@ -42,13 +47,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pymarc import Field, Indicators, Subfield
 from temporalio.client import Client, WorkflowFailureError, WorkflowHistory
 from temporalio.testing import WorkflowEnvironment
 
+from services.exchange.service.commit import commit_workflow_id, undo_workflow_id
 from tests.conftest import Stack, running_stack, temporal_cli
 from tests.import_faults import outcomes_refused
 from tests.support import build_record, lines, marc_file, register_partner, wait_for
 from tests.webhook_receiver import Receiver
+from workflows.committing.types import BATCH_COMMITTED_SIGNAL
 from workflows.exchange.types import workflow_id
 from workflows.importing.types import ImportInput
 from workflows.importing.workflow import ImportWorkflow, import_workflow_id
@@ -244,6 +252,74 @@ async def _import_terminated(stack: Stack, data: Path) -> str:
     return str(exchange["id"])
 
 
+async def _batch_state(stack: Stack, batch_id: str, states: set[str]) -> dict[str, Any]:
+    url = f"/api/v1/marc-batches/{batch_id}"
+    batch: dict[str, Any] = await wait_for(stack.http, url, stack.staff, "state", states)
+    return batch
+
+
+async def _staged_commit(stack: Stack, data: Path) -> str:
+    """An incoming exchange: its MARC file staged, the receipt, then the commit catalogues it."""
+    http, staff = stack.http, stack.staff
+    _partner, key = await register_partner(http, staff, code="NLR")
+    r = await http.post("/api/v1/exchanges", json={"lines": lines(1, 2)}, headers=key)
+    exchange = r.json()
+    url = f"/api/v1/exchanges/{exchange['id']}"
+    ids = [line["id"] for line in exchange["lines"]]
+    accept = [{"line_id": ids[0], "quantity": 1}, {"line_id": ids[1], "quantity": 2}]
+    await http.post(f"{url}/decision", json={"accept": accept}, headers=staff)
+    await http.post(f"{url}/shipment", json={"carrier": "Pochta"}, headers=key)
+    upload = marc_file(data / "batch.mrc", 5, broken_at={4})
+    r = await http.post(f"{url}/marc", files={"file": upload.open("rb")}, headers=key)
+    assert r.status_code == 202, r.text
+    batch_id = r.json()["batch_id"]
+    await _batch_state(stack, batch_id, {"staged"})
+    receipt = [{"line_id": ids[0], "received": 1}, {"line_id": ids[1], "received": 2}]
+    r = await http.post(f"{url}/receipt", json={"lines": receipt}, headers=staff)
+    assert r.json()["state"] == "received", r.text
+    r = await http.post(f"/api/v1/marc-batches/{batch_id}/commit", headers=staff)
+    assert r.status_code == 202, r.text
+    await wait_for(http, url, staff, "state", {"completed"})
+    return str(exchange["id"])
+
+
+async def _standalone_commit_undo(stack: Stack, data: Path) -> str:
+    """A standalone batch: staged, a multi-match resolved, committed, then undone."""
+    http, staff = stack.http, stack.staff
+    isbn_a, isbn_b = "9786020000013", "9786020000020"
+    seed = data / "seed.mrc"
+    seed.write_bytes(
+        build_record(1, "Seed A", isbn_a).as_marc() + build_record(2, "Seed B", isbn_b).as_marc()
+    )
+    r = await http.post("/api/v1/marc-batches", files={"file": seed.open("rb")}, headers=staff)
+    seed_id = r.json()["batch_id"]
+    await _batch_state(stack, seed_id, {"staged"})
+    await http.post(f"/api/v1/marc-batches/{seed_id}/commit", headers=staff)
+    await _batch_state(stack, seed_id, {"committed"})
+    both = build_record(1, "Both", isbn_a)
+    both.add_field(
+        Field(tag="020", indicators=Indicators(" ", " "), subfields=[Subfield("a", isbn_b)])
+    )
+    upload = data / "batch.mrc"
+    upload.write_bytes(
+        both.as_marc() + b"".join(build_record(n, f"New {n}").as_marc() for n in range(2, 6))
+    )
+    r = await http.post("/api/v1/marc-batches", files={"file": upload.open("rb")}, headers=staff)
+    batch_id = str(r.json()["batch_id"])
+    await _batch_state(stack, batch_id, {"staged"})
+    decisions = [{"rule": "multi_match", "action": "create"}]
+    r = await http.post(f"/api/v1/marc-batches/{batch_id}/decisions", json=decisions, headers=staff)
+    assert r.status_code == 200, r.text
+    r = await http.post(f"/api/v1/marc-batches/{batch_id}/commit", headers=staff)
+    assert r.status_code == 202, r.text
+    await _batch_state(stack, batch_id, {"committed"})
+    r = await http.post(f"/api/v1/marc-batches/{batch_id}/undo", headers=staff)
+    assert r.status_code == 202, r.text
+    await _batch_state(stack, batch_id, {"undone"})
+    await stack.client.get_workflow_handle(undo_workflow_id(batch_id)).result()
+    return batch_id
+
+
 @dataclass(frozen=True)
 class Scenario:
     run: Callable[[Stack, Path], Awaitable[str]]
@@ -255,6 +331,10 @@ class Scenario:
     workflow_of: Callable[[str], str] = workflow_id
     # The saved workflow may end failed (the evidence of an old branch that failed it).
     may_fail: bool = False
+    # Signal name -> the name the history of the workflow that sent it is saved under.
+    signallers: dict[str, str] = field(default_factory=dict)
+    # Further workflows to save, by name, with their ids from what ``run`` returns.
+    also: Callable[[str], dict[str, str]] = lambda _: {}
 
 
 SCENARIOS = {
@@ -274,6 +354,18 @@ SCENARIOS = {
     "exchange_import_terminated_recorded": Scenario(_import_terminated),
     "import_chunk_attempts_exhausted": Scenario(
         _attempts_exhausted, workflow_of=import_workflow_id, settings={"import_chunk_attempts": 2}
+    ),
+    "exchange_staged_commit": Scenario(
+        _staged_commit,
+        children={"ImportWorkflow": "import_staged_chunks"},
+        settings={"import_chunk_size": 2},
+        signallers={BATCH_COMMITTED_SIGNAL: "commit_exchange_batch"},
+    ),
+    "commit_standalone_batch": Scenario(
+        _standalone_commit_undo,
+        settings={"import_chunk_size": 2},
+        workflow_of=commit_workflow_id,
+        also=lambda batch_id: {"undo_standalone_batch": undo_workflow_id(batch_id)},
     ),
 }
 
@@ -301,6 +393,22 @@ async def _save_children(client: Client, parent: WorkflowHistory, names: dict[st
         raise AssertionError(f"no child workflow of type {sorted(names)} was started")
 
 
+async def _save_signallers(client: Client, history: WorkflowHistory, names: dict[str, str]) -> None:
+    """Save the workflow that sent each named signal (the first one), once it has finished."""
+    for event in history.events:
+        if not event.HasField("workflow_execution_signaled_event_attributes"):
+            continue
+        signaled = event.workflow_execution_signaled_event_attributes
+        name = names.pop(signaled.signal_name, None)
+        if name is None:
+            continue
+        handle = client.get_workflow_handle(signaled.external_workflow_execution.workflow_id)
+        await handle.result()
+        _save(name, await handle.fetch_history())
+    if names:
+        raise AssertionError(f"no workflow sent {sorted(names)}")
+
+
 async def main(names: list[str]) -> None:
     env = await WorkflowEnvironment.start_local(dev_server_existing_path=temporal_cli())
     try:
@@ -322,6 +430,9 @@ async def main(names: list[str]) -> None:
                     history = await handle.fetch_history()
                     _save(name, history)
                     await _save_children(env.client, history, dict(scenario.children))
+                    await _save_signallers(env.client, history, dict(scenario.signallers))
+                    for other, other_id in scenario.also(run_id).items():
+                        _save(other, await env.client.get_workflow_handle(other_id).fetch_history())
     finally:
         await env.shutdown()
 

@@ -80,9 +80,20 @@ async def register_partner(
     return partner, bearer(partner["api_key"])
 
 
+def isbn13(first_twelve: str) -> str:
+    """The ISBN-13 that starts with these twelve digits: its check digit added."""
+    total = sum(int(d) * (3 if i % 2 else 1) for i, d in enumerate(first_twelve))
+    return first_twelve + str(-total % 10)
+
+
 def lines(*quantities: int) -> list[dict[str, Any]]:
+    """Lines with valid ISBNs, typed with hyphens as people do (978-602-0001-00-5)."""
     return [
-        {"title": f"Judul {i}", "isbn": f"978-602-{i:04d}-00-0", "quantity": q}
+        {
+            "title": f"Judul {i}",
+            "isbn": f"978-602-{i:04d}-00-{isbn13(f'978602{i:04d}00')[-1]}",
+            "quantity": q,
+        }
         for i, q in enumerate(quantities, start=1)
     ]
 
@@ -106,3 +117,25 @@ async def wait_for(
             return body
         await asyncio.sleep(0.1)
     raise AssertionError(f"{url}: {key} never became one of {values}; last: {body}")
+
+
+async def commit_batch(
+    http: httpx.AsyncClient,
+    staff: dict[str, str],
+    batch_id: str,
+    multi_matches: str | None = "create",
+) -> dict[str, Any]:
+    """Commit a staged batch to the catalogue (an upload only stages it) and wait until it is
+    committed; its report. Multi-matches are first decided ``multi_matches`` (a new record,
+    by default): the session's database is shared, so records of other tests may look like
+    this one's (the same 001, or title, author and year) and be proposed for review."""
+    url = f"/api/v1/marc-batches/{batch_id}"
+    if multi_matches is not None:
+        rule = [{"rule": "multi_match", "action": multi_matches}]
+        r = await http.post(f"{url}/decisions", json=rule, headers=staff)
+        assert r.status_code == 200, r.text
+    r = await http.post(f"{url}/commit", headers=staff)
+    assert r.status_code == 202, r.text
+    batch = await wait_for(http, url, staff, "state", {"committed", "failed"})
+    assert batch["state"] == "committed", batch
+    return batch

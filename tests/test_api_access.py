@@ -41,7 +41,9 @@ async def test_missing_or_unknown_key_is_401(stack: Stack) -> None:
 async def test_partner_key_cannot_reach_staff_routes(stack: Stack) -> None:
     _p, key = await register_partner(stack.http, stack.staff)
     assert_problem(await stack.http.get("/api/v1/partners", headers=key), 403, "staff-only")
-    assert_problem(await stack.http.get("/api/v1/records", headers=key), 403, "staff-only")
+    # Records are not a staff route: a partner lists those of its own exchanges (none yet).
+    r = await stack.http.get("/api/v1/records", headers=key)
+    assert r.status_code == 200 and r.json()["total"] == 0, r.text
     body = {"code": "EVIL", "name": "x", "country": "XX", "marc_format": "marc21"}
     r = await stack.http.post("/api/v1/partners", json=body, headers=key)
     assert_problem(r, 403)
@@ -56,7 +58,10 @@ async def test_other_partners_exchange_is_404_on_every_route(stack: Stack, tmp_p
     url = f"/api/v1/exchanges/{exchange['id']}"
     line_id = exchange["lines"][0]["id"]
 
-    # Partner A uploads a batch so that B can try to read it too.
+    # Partner A ships and uploads the parcel's records, so that B can try to read them too.
+    accept = {"accept": [{"line_id": line_id, "quantity": exchange["lines"][0]["quantity"]}]}
+    assert (await http.post(f"{url}/decision", json=accept, headers=staff)).is_success
+    assert (await http.post(f"{url}/shipment", json={"carrier": "EMS"}, headers=key_a)).is_success
     upload = marc_file(tmp_path / "a.mrc", 2)
     r = await http.post(f"{url}/marc", files={"file": upload.open("rb")}, headers=key_a)
     assert r.status_code == 202, r.text
@@ -78,7 +83,7 @@ async def test_other_partners_exchange_is_404_on_every_route(stack: Stack, tmp_p
 
     # Nothing B tried changed the exchange.
     r = await http.get(url, headers=key_a)
-    assert r.json()["state"] == "proposed"
+    assert r.json()["state"] == "shipped"
     assert (await http.get(batch_url, headers=key_a)).status_code == 200
 
 
@@ -144,7 +149,8 @@ async def test_upload_that_is_not_marc_is_refused(stack: Stack, tmp_path: Path) 
     _p, key = await register_partner(http, staff)
     r = await http.post("/api/v1/exchanges", json={"lines": lines(1)}, headers=key)
     url = f"/api/v1/exchanges/{r.json()['id']}"
-    r = await http.post(f"{url}/marc", files={"file": ("x.pdf", b"%PDF-1.7 hello")}, headers=key)
+    # Staff cataloguers upload to any exchange: the file itself is what is refused.
+    r = await http.post(f"{url}/marc", files={"file": ("x.pdf", b"%PDF-1.7 hello")}, headers=staff)
     assert_problem(r, 422, "not-marc")
     assert (await http.get(url, headers=key)).json()["marc_batches"] == []
 

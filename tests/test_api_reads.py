@@ -48,7 +48,7 @@ async def test_the_exchange_list_is_searched_by_words_and_year(stack: Stack) -> 
         {
             "title": f"Serat {word} jilid 1",
             "author": "Ranggasutrasna",
-            "isbn": "978-979-000-111-5",
+            "isbn": "978-979-000-111-4",
             "quantity": 2,
         },
         {"title": "Babad Tanah Jawi", "quantity": 1},
@@ -73,7 +73,7 @@ async def test_the_exchange_list_is_searched_by_words_and_year(stack: Stack) -> 
         word.lower(),
         f"serat {word.upper()}",
         "ranggasutrasna",
-        "9789790001115",
+        "9789790001114",
         "979-000-111",
         found[:8],
     ):

@@ -8,7 +8,7 @@ from pathlib import Path
 import pymarc
 
 from tests.conftest import Stack
-from tests.support import lines, marc_file, register_partner, wait_for
+from tests.support import commit_batch, lines, marc_file, register_partner, wait_for
 
 
 async def test_outgoing_exchange_from_proposal_to_completion(stack: Stack, tmp_path: Path) -> None:
@@ -57,9 +57,11 @@ async def test_outgoing_exchange_from_proposal_to_completion(stack: Stack, tmp_p
     r = await http.post(f"{url}/marc", files={"file": upload.open("rb")}, headers=staff)
     assert r.status_code == 202, r.text
     batch = await wait_for(
-        http, f"/api/v1/marc-batches/{r.json()['batch_id']}", partner_key, "state", {"completed"}
+        http, f"/api/v1/marc-batches/{r.json()['batch_id']}", partner_key, "state", {"staged"}
     )
-    assert (batch["total"], batch["imported"], batch["rejected"]) == (4, 4, [])
+    assert (batch["total"], batch["rejected"]) == (4, [])
+    committed = await commit_batch(http, staff, batch["id"])
+    assert committed["commit"]["counts"]["created"] + committed["commit"]["counts"]["merged"] == 4
 
     r = await http.post(
         f"{url}/receipt",
@@ -98,7 +100,8 @@ async def test_outgoing_exchange_from_proposal_to_completion(stack: Stack, tmp_p
         "claim_answer",
         "complete",
     ]
-    assert steps.index("marc_uploaded") < steps.index("marc_imported")
+    assert steps.index("marc_uploaded") < steps.index("marc_staged")
+    assert steps.index("marc_staged") < steps.index("marc_committed")
     accept = next(h for h in done["history"] if h["step"] == "accept")
     assert accept["actor"] == partner["code"]
     notices = [h["note"] for h in done["history"] if h["step"] == "notice"]
@@ -146,9 +149,9 @@ async def test_incoming_exchange_ends_catalogued(stack: Stack, tmp_path: Path) -
     )
     assert r.status_code == 202, r.text
     batch_url = f"/api/v1/marc-batches/{r.json()['batch_id']}"
-    batch = await wait_for(http, batch_url, staff, "state", {"completed"})
+    batch = await wait_for(http, batch_url, staff, "state", {"staged"})
     assert batch["total"] == 12
-    assert batch["imported"] == 10
+    assert batch["imported"] + batch["counts"]["multi_matches"] == 10
     assert [rej["index"] for rej in batch["rejected"]] == [5, 9]
     assert all(rej["reason"] for rej in batch["rejected"])
 
@@ -158,9 +161,13 @@ async def test_incoming_exchange_ends_catalogued(stack: Stack, tmp_path: Path) -
         headers=staff,
     )
     assert r.status_code == 200, r.text
+    assert r.json()["state"] == "received", "staged records do not catalogue it"
+    committed = await commit_batch(http, staff, batch["id"])
+    assert sum(committed["commit"]["counts"][k] for k in ("created", "merged")) == 10
     done = await wait_for(http, url, staff, "state", {"completed"})
     steps = [h["step"] for h in done["history"] if h["step"] != "notice"]
     assert "catalogue" in steps and steps[-1] == "complete"
+    assert steps.index("marc_committed") < steps.index("catalogue")
 
     r = await http.get("/api/v1/records", params={"q": "Buku nomor"}, headers=staff)
     assert r.status_code == 200

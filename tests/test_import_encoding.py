@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import csv
+import html
 import os
 import re
 import sys
@@ -22,9 +23,9 @@ import pytest
 
 import marc
 from tests.conftest import Stack
-from tests.support import lines, register_partner, wait_for
+from tests.support import commit_batch, lines, register_partner, wait_for
 from tests.test_api_access import assert_problem
-from tests.web_support import csrf_of, flash_of, user_client
+from tests.web_support import csrf_of, user_client
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 CORPUS = PROJECT_ROOT.parent / "shared" / "marc-corpus"
@@ -73,13 +74,15 @@ async def _upload(
         f"/api/v1/marc-batches/{r.json()['batch_id']}",
         headers,
         "state",
-        {"completed", "failed"},
+        {"staged", "failed"},
     )
     return batch
 
 
 async def _first_title(stack: Stack, batch: dict[str, Any], headers: dict[str, str]) -> str:
-    """245 $a $b of the first record the batch catalogued, from its MARC 21 export."""
+    """245 $a $b of the first record the batch catalogued, from its MARC 21 export (committed
+    first: an upload is only staged)."""
+    await commit_batch(stack.http, stack.staff, batch["id"])
     r = await stack.http.get(f"/api/v1/marc-batches/{batch['id']}/export", headers=headers)
     assert r.status_code == 200, r.text
     first = r.content.split(b"\x1d")[0] + b"\x1d"
@@ -88,7 +91,7 @@ async def _first_title(stack: Stack, batch: dict[str, Any], headers: dict[str, s
 
 
 def _assert_all_read(batch: dict[str, Any], encoding: str) -> None:
-    assert batch["state"] == "completed", batch
+    assert batch["state"] == "staged", batch
     assert batch["encoding"] == encoding
     assert batch["total"] == RECORDS and batch["imported"] == RECORDS, batch["counts"]
     assert batch["rejected"] == [] and batch["counts"]["rejected"] == 0
@@ -99,7 +102,7 @@ NAMED = "the file was read as MARC-8 because that character set was named for it
 
 
 def _assert_all_refused(batch: dict[str, Any], why: str = DETECTED) -> None:
-    assert batch["state"] == "completed", batch
+    assert batch["state"] == "staged", batch
     assert batch["total"] == RECORDS and batch["imported"] == 0
     assert [r["index"] for r in batch["rejected"]] == list(range(1, RECORDS + 1))
     for rejected in batch["rejected"]:
@@ -132,6 +135,15 @@ async def test_a_partners_character_set_applies_unless_the_upload_names_another(
     r = await http.post("/api/v1/exchanges", json={"lines": lines(1)}, headers=key)
     assert r.status_code == 201, r.text
     exchange_id = r.json()["id"]
+    url = f"/api/v1/exchanges/{exchange_id}"
+    accept = {
+        "accept": [
+            {"line_id": line["id"], "quantity": line["quantity"]} for line in r.json()["lines"]
+        ]
+    }
+    assert (await http.post(f"{url}/decision", json=accept, headers=staff)).is_success
+    shipped = await http.post(f"{url}/shipment", json={"carrier": "EMS"}, headers=key)
+    assert shipped.is_success, shipped.text  # a partner uploads once it has shipped
 
     # The partner uploads into its exchange without saying anything: its setting reads it.
     batch = await _upload(stack, f"/api/v1/exchanges/{exchange_id}/marc", key)
@@ -258,7 +270,7 @@ async def test_the_import_command_takes_the_character_set(stack: Stack) -> None:
 
     code, text = await _exchange_command(stack, "import", str(CP1251_FILE), "--encoding", "cp1251")
     assert code == 0, text
-    assert "completed: 6 records" in text and "rejected 0" in text, text
+    assert "staged: 6 records" in text and "rejected 0" in text, text
     assert "character set: cp1251" in text
 
     code, text = await _exchange_command(stack, "import", str(CP1251_FILE), "--encoding", "1251")
@@ -290,7 +302,7 @@ async def test_the_pages_offer_the_character_set(stack: Stack) -> None:
             f"/api/v1/marc-batches/{batch_id}",
             stack.staff,
             "state",
-            {"completed", "failed"},
+            {"staged", "failed"},
         )
         _assert_all_read(batch, "cp1251")
         report = await web.get(f"/batches/{batch_id}")
@@ -302,8 +314,11 @@ async def test_the_pages_offer_the_character_set(stack: Stack) -> None:
             data={"csrf_token": csrf_of(page.text), "mode": "import", "encoding": "cp-1251"},
             files={"file": ("1251.dat", CP1251_FILE.read_bytes())},
         )
-        assert r.status_code == 303 and r.headers["location"] == "/cataloguing"
-        assert flash_of(r).startswith("error:encoding: 'cp-1251' is not one of utf-8, marc-8")
+        # Refused in place: the page again, the reason beside the character-set field.
+        assert r.status_code == 422, r.text
+        beside = re.search(r'<span class="field-error" id="encoding-error">([^<]*)<', r.text)
+        assert beside, r.text
+        assert "'cp-1251' is not one of utf-8, marc-8" in html.unescape(beside.group(1))
 
         await web.get("/lang/id?next=/cataloguing")
         page = await web.get("/cataloguing")

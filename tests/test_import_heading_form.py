@@ -18,7 +18,7 @@ from pymarc import Leader, Record, Subfield
 import marc
 from marc.record_parts import control_field, data_field, subfield
 from tests.conftest import Stack
-from tests.support import lines, register_partner, wait_for
+from tests.support import commit_batch, lines, register_partner, wait_for
 from tests.test_api_access import assert_problem
 from tests.web_support import csrf_of, user_client
 
@@ -37,14 +37,20 @@ LC_700 = [
 
 
 def _rusmarc_record() -> bytes:
-    """A RUSMARC book catalogued in Russian with a translator in 702; its own 001 each time,
-    so that no import merges into another's record."""
+    """A RUSMARC book catalogued in Russian with a translator in 702; its own 001 and title
+    each time, so that no import merges into another's record or is proposed for review
+    beside it (title, author and year are a review candidate)."""
     record = Record(force_utf8=True)
     record.leader = Leader("00000nam0 2200000   450 ")
     record.add_field(
         control_field("001", f"RU/NLR/bibl/{uuid.uuid4().hex[:12]}"),
         data_field("100", " ", " ", [subfield("a", "20240115d2023    k  y0rusy50      ca")]),
-        data_field("200", "1", " ", [subfield("a", "Путешествие из Петербурга в Москву")]),
+        data_field(
+            "200",
+            "1",
+            " ",
+            [subfield("a", f"Путешествие из Петербурга в Москву {uuid.uuid4().hex[:8]}")],
+        ),
         data_field(
             "702",
             " ",
@@ -68,12 +74,18 @@ async def _stored_700(stack: Stack, key: dict[str, str]) -> list[Subfield]:
     http = stack.http
     r = await http.post("/api/v1/exchanges", json={"lines": lines(1)}, headers=key)
     assert r.status_code == 201, r.text
-    url = f"/api/v1/exchanges/{r.json()['id']}/marc"
+    exchange = f"/api/v1/exchanges/{r.json()['id']}"
+    accept = {"accept": [{"line_id": r.json()["lines"][0]["id"], "quantity": 1}]}
+    assert (await http.post(f"{exchange}/decision", json=accept, headers=stack.staff)).is_success
+    shipped = await http.post(f"{exchange}/shipment", json={"carrier": "EMS"}, headers=key)
+    assert shipped.is_success, shipped.text  # a partner uploads once it has shipped
+    url = f"{exchange}/marc"
     r = await http.post(url, files={"file": ("rusmarc.iso", _rusmarc_record())}, headers=key)
     assert r.status_code == 202, r.text
     batch_url = f"/api/v1/marc-batches/{r.json()['batch_id']}"
-    batch: dict[str, Any] = await wait_for(http, batch_url, key, "state", {"completed", "failed"})
-    assert batch["state"] == "completed" and batch["counts"]["created"] == 1, batch
+    batch: dict[str, Any] = await wait_for(http, batch_url, key, "state", {"staged", "failed"})
+    assert batch["state"] == "staged" and batch["counts"]["created"] == 1, batch
+    await commit_batch(http, stack.staff, batch["id"])  # the export is of the catalogue
     r = await http.get(f"{batch_url}/export", headers=key)
     assert r.status_code == 200, r.text
     record = marc.parse_marc21(r.content)

@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 
 from tests.conftest import Stack
-from tests.support import AGREEMENT, lines, register_partner
+from tests.support import AGREEMENT, isbn13, lines, register_partner
 
 PROBLEM = "application/problem+json"
 
@@ -103,7 +103,7 @@ async def test_proposals_need_an_agreement_valid_today(stack: Stack) -> None:
 
 
 async def test_deposits_accumulate_and_keep_the_retained_copies(stack: Stack) -> None:
-    isbn = f"978{int(datetime.now(UTC).timestamp() * 1000) % 10**9:09d}6"
+    isbn = isbn13(f"978{int(datetime.now(UTC).timestamp() * 1000) % 10**9:09d}")
     first = await _deposit(stack, 1, isbn=isbn)
     assert (first["copies_received"], first["copies_retained"], first["copies_available"]) == (
         1,
@@ -350,8 +350,11 @@ async def test_completed_exchanges_fill_the_ledger_and_the_report(stack: Stack) 
     body = b"".join(build_record(n).as_marc() for n in range(1, 4))
     r = await http.post(f"{url}/marc", files={"file": ("in.mrc", body)}, headers=key)
     assert r.status_code == 202, r.text
-    from tests.support import wait_for
+    from tests.support import commit_batch, wait_for
 
+    batch_url = f"/api/v1/marc-batches/{r.json()['batch_id']}"
+    await wait_for(http, batch_url, staff, "state", {"staged"})
+    await commit_batch(http, staff, r.json()["batch_id"])  # staged, then committed
     await wait_for(http, url, staff, "state", {"completed"})
 
     year = date.today().year

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.conftest import Stack
-from tests.support import lines, marc_file, register_partner
+from tests.support import commit_batch, lines, marc_file, register_partner, wait_for
 
 GHOSTS = {
     "exchange_id": "00000000-0000-4000-8000-000000000000",
@@ -19,6 +19,9 @@ GHOSTS = {
     "claim_no": "c999",
     "code": "NOSUCHLIB",
     "key_id": "000000000000",
+    "address_id": "999999999",
+    "contact_id": "999999999",
+    "record_id": "999999999",
 }
 
 
@@ -55,6 +58,15 @@ async def test_second_partner_gets_nothing_of_the_first(stack: Stack, tmp_path: 
     _b, key_b = await register_partner(http, staff)
     r = await http.post("/api/v1/exchanges", json={"lines": lines(2)}, headers=key_a)
     exchange = r.json()
+    shipping = f"/api/v1/exchanges/{exchange['id']}"
+    accept = {
+        "accept": [
+            {"line_id": line["id"], "quantity": line["quantity"]} for line in exchange["lines"]
+        ]
+    }
+    assert (await http.post(f"{shipping}/decision", json=accept, headers=staff)).is_success
+    shipped = await http.post(f"{shipping}/shipment", json={"carrier": "EMS"}, headers=key_a)
+    assert shipped.is_success, shipped.text  # a partner uploads once it has shipped
     upload = marc_file(tmp_path / "a.mrc", 2)
     r = await http.post(
         f"/api/v1/exchanges/{exchange['id']}/marc",
@@ -64,17 +76,39 @@ async def test_second_partner_gets_nothing_of_the_first(stack: Stack, tmp_path: 
     batch_id = r.json()["batch_id"]
     for _ in range(200):  # the exchange has taken the import into its history
         body = (await http.get(f"/api/v1/exchanges/{exchange['id']}", headers=key_a)).json()
-        if any(h["step"] == "marc_imported" for h in body["history"]):
+        if any(h["step"] == "marc_staged" for h in body["history"]):
             break
         await asyncio.sleep(0.05)
+    await wait_for(http, f"/api/v1/marc-batches/{batch_id}", staff, "state", {"staged"})
+    await commit_batch(http, staff, batch_id)
+    for _ in range(200):  # and the commit too, before A's exchange is taken as it stands
+        body = (await http.get(f"/api/v1/exchanges/{exchange['id']}", headers=key_a)).json()
+        if any(h["step"] == "marc_committed" for h in body["history"]):
+            break
+        await asyncio.sleep(0.05)
+    else:
+        raise AssertionError(f"the exchange never heard of the commit: {body['history']}")
+    records = (await http.get("/api/v1/records", headers=key_a)).json()
+    record_id = str(records["items"][0]["id"])
     keys = (await http.get("/api/v1/keys", headers=staff)).json()
     a_key_id = next(k["id"] for k in keys if k["partner"] == a["code"])
+    kept = {}
+    for kind, body in (
+        ("addresses", {"lines": "Vozdvizhenka 3/5", "country": "RU"}),
+        ("contacts", {"name": "Anna Ivanova", "email": "anna@rsl.example"}),
+    ):
+        r = await http.post(f"/api/v1/partners/{a['code']}/{kind}", json=body, headers=staff)
+        assert r.status_code == 201, r.text
+        kept[kind] = str(r.json()["id"])
     ids = {
         "exchange_id": exchange["id"],
         "batch_id": batch_id,
         "claim_no": "c1",
         "code": a["code"],
         "key_id": a_key_id,
+        "address_id": kept["addresses"],
+        "contact_id": kept["contacts"],
+        "record_id": record_id,
     }
     before = (await http.get(f"/api/v1/exchanges/{exchange['id']}", headers=key_a)).json()
 

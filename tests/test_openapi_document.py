@@ -162,6 +162,7 @@ async def test_the_webhooks_are_the_events_the_workflow_sends(stack: Stack) -> N
             "id": "e.3",
             "type": name,
             "exchange_id": "e",
+            "exchange_number": "EX-2026-0042",
             "state": "proposed",
             "note": None,
             "occurred_at": "2026-11-21T10:00:00+00:00",

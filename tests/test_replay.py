@@ -12,7 +12,7 @@ would break. Old runs go on as they started because changed logic sits behind
   branch of ``IMPORT_FAILURE_PATCH`` and ``CHUNK_FAILURE_PATCH`` failed the workflow, so their
   old histories end failed (queries on such a closed run still replay it).
 
-When a patch is removed (see the table in ``workflows/exchange/workflow.py``), the histories
+When a patch is removed (see the table in ``workflows/exchange/patches.py``), the histories
 that predate it are deleted with it, and its row below goes.
 """
 
@@ -30,6 +30,7 @@ from temporalio.client import WorkflowHistory
 from temporalio.converter import DataConverter
 from temporalio.worker import Replayer
 
+from workflows.committing import workflow as commit_workflow
 from workflows.delivery import workflow as delivery_workflow
 from workflows.exchange import workflow as exchange_workflow
 from workflows.exchange.types import ExchangeInput
@@ -39,7 +40,12 @@ from workflows.worker import WORKFLOWS
 HISTORY_DIR = Path(__file__).parent / "histories"
 HISTORIES = sorted(HISTORY_DIR.glob("*.json"))
 WORKFLOWS_DIR = Path(exchange_workflow.__file__).parents[1]
-MODULES: tuple[ModuleType, ...] = (exchange_workflow, import_workflow, delivery_workflow)
+MODULES: tuple[ModuleType, ...] = (
+    exchange_workflow,
+    import_workflow,
+    delivery_workflow,
+    commit_workflow,
+)
 
 # Patch id -> the saved history recorded before it that took the old branch (None: none can).
 PREDATING = {
@@ -48,11 +54,14 @@ PREDATING = {
     exchange_workflow.IMPORT_PATCH: "exchange_incoming_catalogued",
     exchange_workflow.IMPORT_FAILURE_PATCH: "exchange_import_terminated_failed",
     import_workflow.CHUNK_FAILURE_PATCH: "import_batch_missing",
+    exchange_workflow.COMMIT_PATCH: "exchange_marc_import",
 }
 # What the old branch of each patch leaves in a history: proof the old code path ran.
 _OLD_BRANCH_ACTIVITY = {
     exchange_workflow.IMPORT_PATCH: "import_marc_batch",  # the whole file in one activity
 }
+# What the old branch of each patch recorded as a step: its import made the exchange catalogued.
+_OLD_BRANCH_STEP = {exchange_workflow.COMMIT_PATCH: "catalogue"}
 # The patches whose old branch failed the workflow.
 _OLD_BRANCH_FAILED = {exchange_workflow.IMPORT_FAILURE_PATCH, import_workflow.CHUNK_FAILURE_PATCH}
 
@@ -79,6 +88,17 @@ def _activities(path: Path) -> set[str]:
         for event in _events(path)
         if "activityTaskScheduledEventAttributes" in event
     }
+
+
+def _steps(path: Path) -> set[str]:
+    """The steps a history's ``record_step`` activities wrote."""
+    found = set()
+    for event in _events(path):
+        scheduled = event.get("activityTaskScheduledEventAttributes")
+        if scheduled and scheduled["activityType"]["name"] == "record_step":
+            for payload in scheduled["input"]["payloads"]:
+                found.add(json.loads(base64.b64decode(payload["data"]))["step"])
+    return found
 
 
 def _patch_ids() -> dict[str, str]:
@@ -128,6 +148,9 @@ def test_every_patch_has_a_history_from_before_it_where_one_can_exist() -> None:
         old = _OLD_BRANCH_ACTIVITY.get(patch)
         if old is not None:
             assert old in _activities(path), f"{name} never took the old branch of {patch}"
+        step = _OLD_BRANCH_STEP.get(patch)
+        if step is not None:
+            assert step in _steps(path), f"{name} never took the old branch of {patch}"
         if patch in _OLD_BRANCH_FAILED:
             last = _events(path)[-1]["eventType"]
             assert last == "EVENT_TYPE_WORKFLOW_EXECUTION_FAILED", f"{name} ended {last}"

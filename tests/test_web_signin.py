@@ -113,7 +113,7 @@ async def test_repeated_failed_sign_ins_make_that_name_wait(stack: Stack) -> Non
         )
         assert r.status_code == 429
         assert r.headers["retry-after"] in ("1", "2")
-        assert "Too many failed sign-ins. Try again in 1 minutes." in r.text
+        assert "Too many failed sign-ins. Try again in 1 minute." in r.text  # one minute, singular
         assert "exchange_session" not in r.cookies
         await asyncio.sleep(int(r.headers["retry-after"]))  # a short wait, not a lockout
         r = await web.post(

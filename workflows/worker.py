@@ -15,6 +15,8 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 from services.exchange.settings import Settings
+from workflows.committing.activities import CommitActivities
+from workflows.committing.workflow import CommitWorkflow, UndoWorkflow
 from workflows.delivery.activities import DeliveryActivities
 from workflows.delivery.workflow import WebhookDeliveryWorkflow
 from workflows.exchange.activities import ExchangeActivities
@@ -25,7 +27,13 @@ from workflows.importing.workflow import ImportWorkflow
 log = logging.getLogger(__name__)
 
 # Every workflow type a worker runs; a new workflow is added here and nowhere else.
-WORKFLOWS = (ExchangeWorkflow, WebhookDeliveryWorkflow, ImportWorkflow)
+WORKFLOWS = (
+    ExchangeWorkflow,
+    WebhookDeliveryWorkflow,
+    ImportWorkflow,
+    CommitWorkflow,
+    UndoWorkflow,
+)
 
 GRACEFUL_SHUTDOWN = timedelta(seconds=20)
 _CORE_SETTLE_SECONDS = 0.5
@@ -36,6 +44,7 @@ def activities(engine: Engine, settings: Settings) -> list[Callable[..., Any]]:
     exchange = ExchangeActivities(engine, settings)
     importing = ImportActivities(engine)
     delivery = DeliveryActivities(engine, settings)
+    committing = CommitActivities(engine)
     return [
         exchange.record_step,
         exchange.revise_lines,
@@ -44,6 +53,9 @@ def activities(engine: Engine, settings: Settings) -> list[Callable[..., Any]]:
         importing.import_chunk,
         importing.import_marc_batch,
         importing.fail_batch,
+        committing.commit_chunk,
+        committing.undo_chunk,
+        committing.fail_commit,
     ]
 
 

@@ -14,6 +14,7 @@ from sqlmodel import col
 from temporalio.client import Client
 
 from services.exchange import problems, web
+from services.exchange.api.docs import install_docs
 from services.exchange.api.main import include_api
 from services.exchange.api.problem_responses import HEALTH
 from services.exchange.http.auth import AuthMiddleware
@@ -78,9 +79,12 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
         version="1.0",
         description=DESCRIPTION,
         lifespan=lifespan,
+        docs_url=None,  # served offline by install_docs, not from a CDN
+        redoc_url=None,
     )
     problems.install(app)
     include_api(app)
+    install_docs(app)  # before the pages' /static, which would take /static/docs
     web.install(app)
     # Added last runs first: logging, security headers, unhandled errors, size limit,
     # authentication, NUL characters, idempotency, then routes.

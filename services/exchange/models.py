@@ -188,6 +188,23 @@ class MarcBatch(SQLModel, table=True):
     error: str | None = None
     created_at: datetime = utc_field(now=True)
     finished_at: datetime | None = utc_field(nullable=True)
+    # Staged imports (``service/staging.py``): the commit moves ``committed_through`` (the last
+    # position written to the catalogue) in the same transaction as each chunk; an undo walks
+    # back from the end, ``undo_position`` being the lowest position it has undone.
+    committed_through: int = 0
+    commit_counts: dict[str, int] | None = Field(
+        default=None, sa_column=Column(JSON, nullable=True)
+    )
+    commit_started_at: datetime | None = utc_field(nullable=True)
+    committed_at: datetime | None = utc_field(nullable=True)
+    committed_by: str | None = Field(default=None, max_length=64)
+    undo_position: int | None = None
+    undo_counts: dict[str, int] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    undo_kept: list[dict[str, Any]] | None = Field(
+        default=None, sa_column=Column(JSON, nullable=True)
+    )
+    undone_at: datetime | None = utc_field(nullable=True)
+    undone_by: str | None = Field(default=None, max_length=64)
 
 
 class CatalogueRecord(SQLModel, table=True):
@@ -207,6 +224,41 @@ class CatalogueRecord(SQLModel, table=True):
     holdings: int = 1
     marc: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
     created_at: datetime = utc_field(now=True)
+    # Where it came from (``batch_id``/``exchange_id`` above are the batch that created it).
+    partner_id: int | None = Field(default=None, index=True)
+    # Bumped by every change a batch makes (create 1, merge, replace); an undo puts it back,
+    # so an undo can tell that a later batch changed the record since (``record_history``).
+    revision: int = 1
+    updated_at: datetime | None = utc_field(nullable=True)
+
+
+class RecordHistory(SQLModel, table=True):
+    """One change a batch made to a catalogue record: imported, merged, replaced, undone.
+
+    ``record_id`` is no foreign key: the history of a record an undo removed stays readable.
+    One entry per (batch, position, action), so a commit chunk run twice writes nothing twice.
+    """
+
+    __tablename__ = "record_history"
+    __table_args__ = (
+        UniqueConstraint("batch_id", "position", "action", name="uq_record_history_step"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    record_id: int = Field(index=True)
+    batch_id: str = Field(foreign_key="marc_batch.id", index=True)
+    position: int
+    exchange_id: str | None = Field(default=None, max_length=36)
+    partner_id: int | None = None
+    action: str = Field(max_length=16)  # imported, merged, replaced, undone
+    revision: int  # the record's revision after this change
+    holdings: int = 0  # copies this change added (+) or took back (-)
+    at: datetime = utc_field()
+    actor: str = Field(max_length=64)
+    # Before a replace: the record's MARC and match keys, which its undo puts back.
+    previous_marc: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
+    previous_keys: list[str] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    note: str | None = None
 
 
 class Agreement(SQLModel, table=True):
@@ -382,6 +434,24 @@ class ImportOutcome(SQLModel, table=True):
     candidates: list[int] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     flags: list[str] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     raw: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
+    # Staged: ``outcome`` is the proposed action (create, merge, multi_match, duplicate,
+    # rejected), ``record_id`` the record it merges into; the converted MARC 21 record and its
+    # index, written to the catalogue only by the commit.
+    match_points: list[str] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    marc: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
+    keys: list[str] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    control_number: str | None = Field(default=None, max_length=64)
+    isbn: str | None = Field(default=None, max_length=32)
+    issn: str | None = Field(default=None, max_length=16)
+    author: str | None = None
+    year: str | None = Field(default=None, max_length=8)
+    # The cataloguer's decision (None: the proposed action) and its target record.
+    action: str | None = Field(default=None, max_length=16)
+    target_record_id: int | None = None
+    # What the commit did (created, merged, replaced, ignored, skipped), then the undo
+    # (removed, taken_back, restored, kept).
+    applied: str | None = Field(default=None, max_length=16)
+    undone: str | None = Field(default=None, max_length=16)
 
 
 class WebUser(SQLModel, table=True):

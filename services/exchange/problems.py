@@ -20,6 +20,7 @@ from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from services.exchange.storage import faults
+from workflows.errors import N_
 
 log = logging.getLogger(__name__)
 
@@ -83,7 +84,7 @@ async def send_problem(
 
 
 def not_found(what: str) -> Problem:
-    return Problem(404, "not-found", f"{what} was not found")
+    return Problem(404, "not-found", N_("{what} was not found").format(what=what))
 
 
 PageErrors = Callable[[Request, int, str, str | None], Response]

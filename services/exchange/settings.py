@@ -27,7 +27,11 @@ class Settings(BaseSettings):
     port: int = 8000
     admin_token: str | None = None
     home_code: str = "HOME"
-    home_name: str = "Home library"
+    # Our library's name as people read it on every page, notice and packing list (the portal
+    # says "Ваши обмены с библиотекой «…»"): a real name by default, never a placeholder.
+    home_name: str = "Perpustakaan Nasional Republik Indonesia"
+    # Our postal address as the packing list prints it: lines separated by "|" or newlines.
+    home_address: str = ""
     timezone: str = "UTC"
     max_upload_bytes: int = 200 * 1024 * 1024
     max_body_bytes: int = 1024 * 1024
@@ -59,6 +63,12 @@ class Settings(BaseSettings):
     def base_url(self) -> str:
         """Where partners reach the API, for links in webhook events."""
         return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
+
+    @property
+    def home_address_lines(self) -> list[str]:
+        """``home_address`` line by line, blank lines left out."""
+        lines = self.home_address.replace("|", "\n").splitlines()
+        return [line.strip() for line in lines if line.strip()]
 
     @property
     def uploads_dir(self) -> Path:

@@ -27,7 +27,15 @@ import marc
 from services.exchange.models import Exchange, ExchangeEvent, ExchangeLine, MarcBatch
 from services.exchange.schemas.exchanges import LineIn
 from services.exchange.schemas.partners import AgreementIn, PartnerCreated, PartnerIn
-from services.exchange.service import agreements, cataloguing, fund, imports, keys, partners
+from services.exchange.service import (
+    agreements,
+    cataloguing,
+    fund,
+    imports,
+    keys,
+    numbering,
+    partners,
+)
 from services.exchange.service.keys import ADMIN, Caller
 from services.exchange.settings import Settings
 from services.exchange.storage.db import make_engine, session_scope
@@ -163,6 +171,9 @@ def insert_exchange(
                 state=PROPOSED,
             )
         )
+        exchange = session.get(Exchange, exchange_id)
+        assert exchange is not None
+        exchange.number = numbering.next_exchange_number(session, now.year)
     return exchange_id, line_ids
 
 

@@ -2,8 +2,10 @@
 double over a made-up file: the chunk loop, continue-as-new for a long file, an exchange
 importing an attached batch through it (``IMPORT_PATCH``), a chunk that keeps failing ending
 its batch failed after its attempts (``CHUNK_FAILURE_PATCH``), and an exchange going on when
-its import child is terminated (``IMPORT_FAILURE_PATCH``). The activity on a real database
-is tested in ``test_service_imports``, the whole path through the API in ``test_import``.
+its import child is terminated (``IMPORT_FAILURE_PATCH``). The import only stages a batch; an
+exchange is catalogued when its commit says so (``COMMIT_PATCH``, ``test_commit_workflow``).
+The activity on a real database is tested in ``test_service_imports``, the whole path
+through the API in ``test_import``.
 """
 
 from __future__ import annotations
@@ -26,8 +28,10 @@ from tests.fast.workflow_support import (
     until,
     worker,
 )
+from workflows.committing.types import BatchCommitted
 from workflows.exchange.types import (
     COMPLETED,
+    RECEIVED,
     AttachMarcInput,
     DecisionInput,
     LineQuantity,
@@ -117,9 +121,12 @@ async def test_an_exchange_imports_an_attached_batch_by_a_child_workflow(
         await handle.execute_update(ExchangeWorkflow.ship, ShipmentInput(PARTNER_ACTOR, "EMS"))
         attach = AttachMarcInput(PARTNER_ACTOR, batch_id, chunk_size=2, heartbeat_seconds=30.0)
         await handle.execute_update(ExchangeWorkflow.attach_marc, attach)
-        await until(lambda: "marc_imported" in doubles.step_names(ex), "the import")
+        await until(lambda: "marc_staged" in doubles.step_names(ex), "the import")
         receipt = ReceiptInput(STAFF, [ReceivedLine("l1", 1)])
         await handle.execute_update(ExchangeWorkflow.receive, receipt)
+        # Staged, so still received; the commit workflow's signal catalogues it.
+        assert (await handle.query(ExchangeWorkflow.status)).state == RECEIVED
+        await handle.signal(ExchangeWorkflow.batch_committed, BatchCommitted(batch_id, 4, "staff"))
         outcome = await finished(handle)
         child = env.client.get_workflow_handle(import_workflow_id(batch_id))
         assert (await child.describe()).status == WorkflowExecutionStatus.COMPLETED
@@ -131,13 +138,14 @@ async def test_an_exchange_imports_an_attached_batch_by_a_child_workflow(
         "accept",
         "ship",
         "marc_uploaded",
-        "marc_imported",
+        "marc_staged",
         "receive",
+        "marc_committed",
         "catalogue",
         "complete",
     ]
-    imported = next(s for s in doubles.steps if s.step == "marc_imported")
-    assert imported.note == f"batch {batch_id}: 4 of 5 records imported, 1 rejected"
+    imported = next(s for s in doubles.steps if s.step == "marc_staged")
+    assert imported.note == f"batch {batch_id}: 5 records staged for review, 1 rejected"
     catalogue = next(s for s in doubles.steps if s.step == "catalogue")
     assert catalogue.note == "4 records in the catalogue"
     # The partner uploaded the records itself, so it is not told they are ready.
@@ -190,7 +198,7 @@ async def test_an_exchange_goes_on_when_its_import_child_is_terminated(
         await until(lambda: len(doubles.chunks) >= 2, "the chunk's retries")  # 1 s apart
         child = env.client.get_workflow_handle(import_workflow_id(batch_id))
         await child.terminate("stuck")
-        await until(lambda: "marc_imported" in doubles.step_names(ex), "the failure's note")
+        await until(lambda: "marc_staged" in doubles.step_names(ex), "the failure's note")
         receipt = ReceiptInput(PARTNER_ACTOR, [ReceivedLine("l1", 1)])
         await handle.execute_update(ExchangeWorkflow.receive, receipt)
         outcome = await finished(handle)
@@ -198,6 +206,6 @@ async def test_an_exchange_goes_on_when_its_import_child_is_terminated(
     assert outcome.state == COMPLETED and outcome.batches == [batch_id]
     reason = "the import did not finish: the import workflow was terminated"
     assert [(f.batch_id, f.reason) for f in doubles.failed_batches] == [(batch_id, reason)]
-    imported = next(s for s in doubles.steps if s.step == "marc_imported")
+    imported = next(s for s in doubles.steps if s.step == "marc_staged")
     assert imported.note == f"batch {batch_id} failed: {reason}"
     assert "marc_ready" not in doubles.events(ex), "nothing was imported to announce"

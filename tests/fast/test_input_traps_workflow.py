@@ -217,13 +217,13 @@ async def test_a_snapshot_with_a_shipment_time_that_is_no_time_goes_on(
         await until(lambda: "deadline" in doubles.step_names(ex), "the deadline's note")
         attach = AttachMarcInput(STAFF, "b-2", chunk_size=2)
         await handle.execute_update(W.attach_marc, attach)
-        await until(lambda: "marc_imported" in doubles.step_names(ex), "the import")
+        await until(lambda: "marc_staged" in doubles.step_names(ex), "the import")
         await handle.execute_update(W.receive, ReceiptInput(PARTNER_ACTOR, [ReceivedLine("l1", 1)]))
         assert (await finished(handle)).state == COMPLETED
     assert doubles.step_names(ex) == [
         "deadline",
         "marc_uploaded",
-        "marc_imported",
+        "marc_staged",
         "receive",
         "complete",
     ]

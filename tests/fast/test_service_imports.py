@@ -1,8 +1,10 @@
 """Imports through the service layer: chunks, retries, rejected records, and matching.
 
 The import workflow calls ``imports.import_chunk`` once per chunk and again after a crash;
-here the tests call it themselves, on both databases, and read what it wrote. The same facts
-``test_activities`` and ``test_import`` check through a worker and the API.
+here the tests call it themselves, on both databases, and read what it wrote. An import only
+stages its batch; the records reach the catalogue by its commit (``staging_support``, whose
+own tests are in ``test_service_staging``). The same facts ``test_activities`` and
+``test_import`` check through a worker and the API.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from sqlmodel import Session, col, select
 from services.exchange.models import CatalogueRecord, ImportOutcome, MarcBatch
 from services.exchange.service import imports
 from tests.fast.conftest import Database, new_batch, unique_isbn
+from tests.fast.staging_support import commit_all, undo_all
 from tests.support import build_record, marc_file
 
 
@@ -92,20 +95,24 @@ def test_a_file_is_imported_chunk_by_chunk_and_a_retried_chunk_changes_nothing(
     assert imports.import_whole(database.engine, batch_id) == chunk, "a finished batch stays"
 
     batch = _batch(database, batch_id)
-    assert (batch.state, batch.total, batch.imported, batch.created) == ("completed", 7, 6, 6)
+    assert (batch.state, batch.total, batch.imported, batch.created) == ("staged", 7, 6, 6)
     assert batch.finished_at is not None
     (rejected,) = batch.rejected
     assert (rejected["index"], rejected["offset"]) == (3, sum(sizes[:2]))
     assert rejected["reason"]
     outcomes = _outcomes(database, batch_id)
-    assert [o.outcome for o in outcomes] == ["created"] * 2 + ["rejected"] + ["created"] * 4
+    assert [o.outcome for o in outcomes] == ["create"] * 2 + ["rejected"] + ["create"] * 4
     assert outcomes[2].raw is not None and outcomes[2].raw[:5] == b"XXXXX", "kept as it was"
-    assert all(o.record_id for o in outcomes if o.outcome == "created")
+    assert not any(o.record_id for o in outcomes), "staged: nothing in the catalogue yet"
+    commit_all(database, batch_id)
+    outcomes = _outcomes(database, batch_id)
+    assert all(o.record_id for o in outcomes if o.applied == "created")
     with Session(database.engine) as session:
         positions = session.exec(
             select(CatalogueRecord.position).where(col(CatalogueRecord.batch_id) == batch_id)
         ).all()
     assert sorted(positions) == [1, 2, 4, 5, 6, 7]
+    undo_all(database, batch_id)  # their 001s would be review candidates for later files
 
 
 def test_the_whole_file_at_once_writes_what_the_chunks_would(
@@ -130,6 +137,7 @@ def test_identifiers_merge_find_duplicates_and_leave_multi_matches(
     )
     seeded = new_batch(database, seed)
     imports.import_whole(database.engine, seeded)
+    commit_all(database, seeded)
     centhini = _outcomes(database, seeded)[0].record_id
     assert centhini is not None and _holdings(database, centhini) == 1
 
@@ -152,23 +160,30 @@ def test_identifiers_merge_find_duplicates_and_leave_multi_matches(
         assert (batch.total, batch.imported, batch.encoding_suspects) == (6, 3, 0)
 
     dry_outcomes = _outcomes(database, dry)
-    assert [o.outcome for o in dry_outcomes] == [
-        "would_merge",
-        "would_create",
-        "duplicate",
-        "multi_match",
-        "rejected",
-        "would_create",
-    ]
+    proposed = ["merge", "create", "duplicate", "multi_match", "rejected", "create"]
+    assert [o.outcome for o in dry_outcomes] == proposed
     assert dry_outcomes[0].record_id == centhini
     assert dry_outcomes[1].record_id is None, "a dry run creates nothing"
     outcomes = _outcomes(database, real)
-    assert [o.outcome for o in outcomes] == [
+    assert [o.outcome for o in outcomes] == proposed
+    assert _holdings(database, centhini) == 1, "staged: not merged yet"
+    with Session(database.engine) as session:
+        multi = session.exec(
+            select(ImportOutcome).where(
+                col(ImportOutcome.batch_id) == real, col(ImportOutcome.position) == 4
+            )
+        ).one()
+        multi.action = "ignore"  # a cataloguer's decision (``staging.set_decisions``)
+        session.add(multi)
+        session.commit()
+    commit_all(database, real)
+    outcomes = _outcomes(database, real)
+    assert [o.applied for o in outcomes] == [
         "merged",
         "created",
-        "duplicate",
-        "multi_match",
-        "rejected",
+        "ignored",
+        "ignored",
+        "ignored",
         "created",
     ]
     assert outcomes[0].record_id == centhini and _holdings(database, centhini) == 2, (
@@ -193,7 +208,7 @@ def test_check_errors_are_reported_not_fatal(database: Database, tmp_path: Path)
     batch_id = new_batch(database, _file(tmp_path / "twice.mrc", [record.as_marc()]))
     imports.import_whole(database.engine, batch_id)
     (outcome,) = _outcomes(database, batch_id)
-    assert outcome.outcome == "created"
+    assert outcome.outcome == "create"
     assert outcome.flags is not None and any(f.startswith("check 245") for f in outcome.flags)
 
 

@@ -56,8 +56,11 @@ def test_a_record_has_its_identifiers_as_keys_in_rule_order() -> None:
         "issn:0378-5955",
         "sys:(OCoLC)12345",
         "ctl:IdJaPN|test000001",
-    ]
-    assert matching.record_keys(build_record(2)) == [], "001 without 003 is no key"
+        "ctl:OCoLC|12345",  # a 035 (agency)number is a control number with its source too
+    ], "with an ISBN, no review keys"
+    assert matching.record_keys(build_record(2)) == ["001:test000002|buku nomor 2"], (
+        "001 without 003 is a review key only"
+    )
 
 
 def test_the_first_point_with_candidates_decides() -> None:

@@ -14,6 +14,7 @@ def test_index_of_a_book() -> None:
         issn=None,
         author="Sulistyo-Basuki, L.",
         year="2023",
+        title_proper="Perpustakaan Nasional",
     )
 
 
@@ -61,6 +62,41 @@ def test_issn_is_normalised() -> None:
     )
 
     assert index_record(record).issn == "0028-083X"
+
+
+def test_title_proper_leaves_the_subtitle_and_its_isbd_punctuation_out() -> None:
+    record = Record()
+    record.add_field(
+        Field(
+            tag="245",
+            indicators=Indicators("1", "0"),
+            subfields=[
+                Subfield("a", "Светильник Сибири :"),
+                Subfield("b", "Жизнеописание святителя Иннокентия /"),
+                Subfield("c", "сост. А. Н. Кашеварова."),
+            ],
+        )
+    )
+    index = index_record(record)
+
+    assert index.title_proper == "Светильник Сибири"
+    assert index.title == "Светильник Сибири : Жизнеописание святителя Иннокентия"
+    record["245"]["a"] = "Война и мир ="  # before a parallel title
+    assert index_record(record).title_proper == "Война и мир"
+
+
+def test_author_is_the_main_entry_else_the_first_added_entry() -> None:
+    record = Record()
+    record.add_field(
+        Field(tag="245", indicators=Indicators("0", "0"), subfields=[Subfield("a", "T")]),
+        Field(tag="700", indicators=Indicators("1", " "), subfields=[Subfield("a", "Петров, А.,")]),
+        Field(tag="700", indicators=Indicators("1", " "), subfields=[Subfield("a", "Сидоров, Б.")]),
+    )
+    assert index_record(record).author == "Петров, А."
+    record.add_field(
+        Field(tag="100", indicators=Indicators("1", " "), subfields=[Subfield("a", "Иванов, П.")])
+    )
+    assert index_record(record).author == "Иванов, П."
 
 
 def test_empty_record_has_an_empty_index() -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from workflows.errors import N_
 from workflows.exchange.types import (
     CLAIM_DAMAGED,
     CLAIM_MISSING,
@@ -55,7 +56,7 @@ def received_lines(state: ExchangeState, r: ReceiptInput) -> list[ReceivedLine]:
 def receipt_claims(state: ExchangeState, lines: list[ReceivedLine]) -> list[ClaimState]:
     """Missing and damaged copies become claims; overdue claims are resolved by the receipt."""
     claims = [
-        replace(c, state=CLAIM_RESOLVED, note="parcel arrived")
+        replace(c, state=CLAIM_RESOLVED, note=N_("parcel arrived"))
         for c in state.claims
         if c.kind == CLAIM_OVERDUE and c.state not in CLAIM_SETTLED
     ]
@@ -84,7 +85,7 @@ def resolved(claim: ClaimState, c: ClaimConfirmInput) -> ClaimState:
 
 def claims_written_off_by_loss(state: ExchangeState) -> list[ClaimState]:
     return [
-        replace(c, state=CLAIM_WRITTEN_OFF, note="lost")
+        replace(c, state=CLAIM_WRITTEN_OFF, note=N_("lost"))  # a data word, shown translated
         for c in state.claims
         if c.state not in CLAIM_SETTLED
     ]

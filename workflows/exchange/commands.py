@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime, timedelta
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
@@ -22,6 +22,7 @@ from temporalio.workflow import ParentClosePolicy
 from workflows.delivery.types import DeliveryInput
 from workflows.delivery.workflow import WebhookDeliveryWorkflow, delivery_workflow_id
 from workflows.errors import ERR_INSUFFICIENT_COPIES, ERR_INVALID_REQUEST
+from workflows.exchange.notes import Note
 from workflows.exchange.types import (
     AttachMarcInput,
     Deadlines,
@@ -95,18 +96,37 @@ async def record_step(
     step: str,
     state: str,
     actor: str,
-    note: str | None,
+    note: Note | None,
     **details: object,
 ) -> None:
     """Write a step to the database projection (idempotent by ``seq``)."""
     at = workflow.now().isoformat()
-    record = StepRecord(exchange_id, seq, step, state, actor, at, note, **details)  # type: ignore[arg-type]
+    text, note_id, params = note_fields(note)
+    record = StepRecord(
+        exchange_id,
+        seq,
+        step,
+        state,
+        actor,
+        at,
+        text,
+        note_id=note_id,
+        note_params=params,
+        **details,  # type: ignore[arg-type]
+    )
     await workflow.execute_activity_method(
         ExchangeActivities.record_step,
         record,
         start_to_close_timeout=timedelta(seconds=30),
         retry_policy=_RECORD_RETRY,
     )
+
+
+def note_fields(note: Note | None) -> tuple[str | None, str | None, dict[str, Any] | None]:
+    """A note as the activities take it: the English text, the message id, its values."""
+    if note is None:
+        return None, None, None
+    return note.text, note.id, (dict(note.params) if note.id else None)
 
 
 async def revise_lines(
@@ -123,12 +143,14 @@ async def revise_lines(
 
 
 async def notify(
-    exchange_id: str, seq: int, party: str, event: str, note: str | None
+    exchange_id: str, seq: int, party: str, event: str, note: Note | None
 ) -> NoticeRecorded:
     """Write a notice for the partner; the answer says whether a webhook should deliver it."""
+    at = workflow.now().isoformat()
+    notice = NoticeInput(exchange_id, seq, party, event, at, *note_fields(note))
     recorded: NoticeRecorded = await workflow.execute_activity_method(
         ExchangeActivities.notify,
-        NoticeInput(exchange_id, seq, party, event, workflow.now().isoformat(), note),
+        notice,
         start_to_close_timeout=timedelta(seconds=30),
         retry_policy=_NOTIFY_RETRY,
     )

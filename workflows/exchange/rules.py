@@ -22,7 +22,8 @@ from typing import ParamSpec
 
 from temporalio.exceptions import ApplicationError
 
-from workflows.errors import ERR_INVALID_REQUEST, ERR_INVALID_TRANSITION, ERR_NOT_ALLOWED
+from workflows.errors import ERR_INVALID_REQUEST, ERR_INVALID_TRANSITION, ERR_NOT_ALLOWED, N_
+from workflows.exchange.refusals import TURN_REFUSALS, refuse
 from workflows.exchange.types import (
     ACCEPTED,
     CATALOGUED,
@@ -52,10 +53,6 @@ from workflows.exchange.types import (
 )
 
 _P = ParamSpec("_P")
-
-
-def refuse(message: str, kind: str) -> ApplicationError:
-    return ApplicationError(message, type=kind, non_retryable=True)
 
 
 def allows(check: Callable[_P, object], *args: _P.args, **kwargs: _P.kwargs) -> bool:
@@ -99,75 +96,77 @@ def proposed_state(inp: ExchangeInput) -> ExchangeState:
 
 def require_lifecycle(state: ExchangeState) -> None:
     if not state.lifecycle:
-        raise refuse("this exchange was started before this step existed", ERR_INVALID_TRANSITION)
-
-
-def require_turn(
-    state: ExchangeState, ex: ExchangeInput, party: str, by: str, action: str, wanted: str
-) -> None:
-    """Only ``by`` may take the step, and only while the exchange is ``wanted``."""
-    if party != by:
-        role = "recipient" if by == ex.recipient else "sender"
-        raise refuse(f"only the {role} ({by}) may {action} this exchange", ERR_NOT_ALLOWED)
-    if state.state != wanted:
         raise refuse(
-            f"cannot {action} an exchange that is {state.state} (it must be {wanted})",
-            ERR_INVALID_TRANSITION,
+            N_("this exchange was started before this step existed"), ERR_INVALID_TRANSITION
         )
 
 
+def require_turn(state: ExchangeState, party: str, by: str, step: str, wanted: str) -> None:
+    """Only ``by`` may take the step, and only while the exchange is ``wanted``."""
+    whose, when = TURN_REFUSALS[step]
+    if party != by:
+        raise refuse(whose, ERR_NOT_ALLOWED, by=by)
+    if state.state != wanted:
+        raise refuse(when, ERR_INVALID_TRANSITION, state=state.state, wanted=wanted)
+
+
 def may_decide(state: ExchangeState, ex: ExchangeInput, party: str) -> None:
-    require_turn(state, ex, party, ex.recipient, "decide on", PROPOSED)
+    require_turn(state, party, ex.recipient, "decide", PROPOSED)
 
 
 def may_revise(state: ExchangeState, ex: ExchangeInput, party: str) -> None:
     require_lifecycle(state)
-    require_turn(state, ex, party, ex.sender, "revise", PROPOSED)
+    require_turn(state, party, ex.sender, "revise", PROPOSED)
 
 
 def may_ship(state: ExchangeState, ex: ExchangeInput, party: str) -> None:
-    require_turn(state, ex, party, ex.sender, "record the shipment of", ACCEPTED)
+    require_turn(state, party, ex.sender, "ship", ACCEPTED)
 
 
 def may_receive(state: ExchangeState, ex: ExchangeInput, party: str) -> None:
-    require_turn(state, ex, party, ex.recipient, "record the receipt of", SHIPPED)
+    require_turn(state, party, ex.recipient, "receive", SHIPPED)
 
 
 def may_cancel(state: ExchangeState, ex: ExchangeInput, party: str) -> None:
     require_lifecycle(state)
     if party not in (ex.sender, ex.recipient):
-        raise refuse("only the sender or the recipient may cancel", ERR_NOT_ALLOWED)
+        raise refuse(N_("only the sender or the recipient may cancel"), ERR_NOT_ALLOWED)
     if state.state not in (PROPOSED, ACCEPTED):
         raise refuse(
-            f"cannot cancel an exchange that is {state.state}: only before shipment; "
-            "after it, claims and loss apply",
+            N_(
+                "cannot cancel an exchange that is {state}: only before shipment; "
+                "after it, claims and loss apply"
+            ),
             ERR_INVALID_TRANSITION,
+            state=state.state,
         )
 
 
 def may_mark_lost(state: ExchangeState, ex: ExchangeInput, party: str) -> None:
     require_lifecycle(state)
-    require_turn(state, ex, party, ex.sender, "mark as lost", SHIPPED)
+    require_turn(state, party, ex.sender, "lost", SHIPPED)
     if state.overdue_claims < 2:
         raise refuse(
-            f"a shipment can be marked lost after two unanswered claims; "
-            f"{state.overdue_claims} so far",
+            N_("a shipment can be marked lost after two unanswered claims; {n} so far"),
             ERR_INVALID_TRANSITION,
+            n=state.overdue_claims,
         )
 
 
 def may_upload_marc(state: ExchangeState, ex: ExchangeInput, party: str) -> None:
     if party not in (ex.sender, ex.recipient):
-        raise refuse("only the sender or the recipient may upload MARC", ERR_NOT_ALLOWED)
+        raise refuse(N_("only the sender or the recipient may upload MARC"), ERR_NOT_ALLOWED)
     if state.state in FINAL_STATES:
-        raise refuse(f"the exchange is {state.state}", ERR_INVALID_TRANSITION)
+        raise refuse(N_("the exchange is {state}"), ERR_INVALID_TRANSITION, state=state.state)
 
 
 def find_claim(state: ExchangeState, claim_no: str) -> ClaimState:
     for claim in state.claims:
         if claim.claim_no == claim_no:
             return claim
-    raise refuse(f"there is no claim {claim_no} on this exchange", ERR_INVALID_REQUEST)
+    raise refuse(
+        N_("there is no claim {claim_no} on this exchange"), ERR_INVALID_REQUEST, claim_no=claim_no
+    )
 
 
 def may_answer(state: ExchangeState, ex: ExchangeInput, party: str, claim_no: str) -> ClaimState:
@@ -175,15 +174,20 @@ def may_answer(state: ExchangeState, ex: ExchangeInput, party: str, claim_no: st
     require_lifecycle(state)
     claim = find_claim(state, claim_no)
     if party != ex.sender:
-        raise refuse(f"only the sender ({ex.sender}) answers claims", ERR_NOT_ALLOWED)
+        raise refuse(N_("only the sender ({by}) answers claims"), ERR_NOT_ALLOWED, by=ex.sender)
     if claim.kind == CLAIM_OVERDUE:
         raise refuse(
-            f"{claim.claim_no} is settled by the recipient's receipt, or by marking the "
-            "shipment lost",
+            N_("{claim_no} is settled by the recipient's receipt, or by marking the shipment lost"),
             ERR_INVALID_TRANSITION,
+            claim_no=claim.claim_no,
         )
     if claim.state != CLAIM_OPEN:
-        raise refuse(f"{claim.claim_no} is already {claim.state}", ERR_INVALID_TRANSITION)
+        raise refuse(
+            N_("{claim_no} is already {state}"),
+            ERR_INVALID_TRANSITION,
+            claim_no=claim.claim_no,
+            state=claim.state,
+        )
     return claim
 
 
@@ -192,11 +196,17 @@ def may_confirm(state: ExchangeState, ex: ExchangeInput, party: str, claim_no: s
     require_lifecycle(state)
     claim = find_claim(state, claim_no)
     if party != ex.recipient:
-        raise refuse(f"only the recipient ({ex.recipient}) confirms resent copies", ERR_NOT_ALLOWED)
+        raise refuse(
+            N_("only the recipient ({by}) confirms resent copies"),
+            ERR_NOT_ALLOWED,
+            by=ex.recipient,
+        )
     if claim.state != CLAIM_RESENT:
         raise refuse(
-            f"{claim.claim_no} is {claim.state}; only resent copies can be confirmed",
+            N_("{claim_no} is {state}; only resent copies can be confirmed"),
             ERR_INVALID_TRANSITION,
+            claim_no=claim.claim_no,
+            state=claim.state,
         )
     return claim
 
@@ -233,33 +243,37 @@ def available_actions(state: ExchangeState, ex: ExchangeInput, party: str) -> Av
 def check_decision(state: ExchangeState, ex: ExchangeInput, d: DecisionInput) -> None:
     may_decide(state, ex, d.actor.party)
     if (d.decline_reason is None) == (d.accept is None):
-        raise refuse("give either lines to accept or a reason to decline", ERR_INVALID_REQUEST)
+        raise refuse(N_("give either lines to accept or a reason to decline"), ERR_INVALID_REQUEST)
     if d.decline_reason is not None:
         if not d.decline_reason.strip():
-            raise refuse("a decline needs a reason", ERR_INVALID_REQUEST)
+            raise refuse(N_("a decline needs a reason"), ERR_INVALID_REQUEST)
         return
     if not d.accept:
-        raise refuse("accept at least one line, or decline with a reason", ERR_INVALID_REQUEST)
+        raise refuse(N_("accept at least one line, or decline with a reason"), ERR_INVALID_REQUEST)
     offered_by_line = {line.line_id: line.quantity for line in state.offered}
     seen: set[str] = set()
     for q in d.accept:
         offered = offered_by_line.get(q.line_id)
         if offered is None:
-            raise refuse(f"line {q.line_id} is not part of this exchange", ERR_INVALID_REQUEST)
+            raise refuse(
+                N_("line {line} is not part of this exchange"), ERR_INVALID_REQUEST, line=q.line_id
+            )
         if q.line_id in seen:
-            raise refuse(f"line {q.line_id} is listed twice", ERR_INVALID_REQUEST)
+            raise refuse(N_("line {line} is listed twice"), ERR_INVALID_REQUEST, line=q.line_id)
         seen.add(q.line_id)
         if not 1 <= q.quantity <= offered:
             raise refuse(
-                f"line {q.line_id}: quantity must be between 1 and the {offered} offered",
+                N_("line {line}: quantity must be between 1 and the {n} offered"),
                 ERR_INVALID_REQUEST,
+                line=q.line_id,
+                n=offered,
             )
 
 
 def check_revision(state: ExchangeState, ex: ExchangeInput, r: ReviseInput) -> None:
     may_revise(state, ex, r.actor.party)
     if not r.lines:
-        raise refuse("a revision keeps at least one line", ERR_INVALID_REQUEST)
+        raise refuse(N_("a revision keeps at least one line"), ERR_INVALID_REQUEST)
 
 
 def require_day(day: str | None, name: str) -> None:
@@ -270,16 +284,19 @@ def require_day(day: str | None, name: str) -> None:
         date.fromisoformat(day)
     except (TypeError, ValueError):
         raise refuse(
-            f"{name} must be a date (YYYY-MM-DD), not {day!r}", ERR_INVALID_REQUEST
+            N_("{name} must be a date (YYYY-MM-DD), not {day}"),
+            ERR_INVALID_REQUEST,
+            name=name,
+            day=repr(day),
         ) from None
 
 
 def check_shipment(state: ExchangeState, ex: ExchangeInput, s: ShipmentInput) -> None:
     may_ship(state, ex, s.actor.party)
     if not s.carrier.strip():
-        raise refuse("name the carrier", ERR_INVALID_REQUEST)
+        raise refuse(N_("name the carrier"), ERR_INVALID_REQUEST)
     if s.parcels is not None and s.parcels < 1:
-        raise refuse("parcels must be at least 1", ERR_INVALID_REQUEST)
+        raise refuse(N_("parcels must be at least 1"), ERR_INVALID_REQUEST)
     require_day(s.shipped_on, "shipped_on")
 
 
@@ -291,20 +308,25 @@ def check_receipt(state: ExchangeState, ex: ExchangeInput, r: ReceiptInput) -> N
         accepted = accepted_by_line.get(line.line_id)
         if accepted is None:
             raise refuse(
-                f"line {line.line_id} was not accepted in this exchange", ERR_INVALID_REQUEST
+                N_("line {line} was not accepted in this exchange"),
+                ERR_INVALID_REQUEST,
+                line=line.line_id,
             )
         if line.line_id in seen:
-            raise refuse(f"line {line.line_id} is listed twice", ERR_INVALID_REQUEST)
+            raise refuse(N_("line {line} is listed twice"), ERR_INVALID_REQUEST, line=line.line_id)
         seen.add(line.line_id)
         if not 0 <= line.received <= accepted:
             raise refuse(
-                f"line {line.line_id}: received must be between 0 and the {accepted} accepted",
+                N_("line {line}: received must be between 0 and the {n} accepted"),
                 ERR_INVALID_REQUEST,
+                line=line.line_id,
+                n=accepted,
             )
         if not 0 <= line.damaged <= line.received:
             raise refuse(
-                f"line {line.line_id}: damaged cannot exceed the copies received",
+                N_("line {line}: damaged cannot exceed the copies received"),
                 ERR_INVALID_REQUEST,
+                line=line.line_id,
             )
     require_day(r.received_on, "received_on")
 
@@ -312,7 +334,7 @@ def check_receipt(state: ExchangeState, ex: ExchangeInput, r: ReceiptInput) -> N
 def check_cancel(state: ExchangeState, ex: ExchangeInput, c: CancelInput) -> None:
     may_cancel(state, ex, c.actor.party)
     if not c.reason.strip():
-        raise refuse("a cancellation needs a reason", ERR_INVALID_REQUEST)
+        raise refuse(N_("a cancellation needs a reason"), ERR_INVALID_REQUEST)
 
 
 def check_lost(state: ExchangeState, ex: ExchangeInput, m: LostInput) -> None:
@@ -322,13 +344,13 @@ def check_lost(state: ExchangeState, ex: ExchangeInput, m: LostInput) -> None:
 def check_attach(state: ExchangeState, ex: ExchangeInput, a: AttachMarcInput) -> None:
     may_upload_marc(state, ex, a.actor.party)
     if a.batch_id in state.batches:
-        raise refuse(f"batch {a.batch_id} is already attached", ERR_INVALID_REQUEST)
+        raise refuse(N_("batch {batch} is already attached"), ERR_INVALID_REQUEST, batch=a.batch_id)
 
 
 def check_answer(state: ExchangeState, ex: ExchangeInput, a: ClaimAnswerInput) -> ClaimState:
     claim = may_answer(state, ex, a.actor.party, a.claim_no)
     if a.action not in ("resend", "write_off"):
-        raise refuse("answer with resend or write_off", ERR_INVALID_REQUEST)
+        raise refuse(N_("answer with resend or write_off"), ERR_INVALID_REQUEST)
     return claim
 
 

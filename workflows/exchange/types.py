@@ -8,6 +8,7 @@ because workflow code imports this module.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from workflows.importing.types import DEFAULT_CHUNK_ATTEMPTS
 
@@ -115,6 +116,8 @@ class ExchangeState:
     lifecycle: bool = True
     # The deadlines (``deadlines.RESPOND_BY``, ...) found impossible to count, each noted once.
     deadline_notes: list[str] = field(default_factory=list)
+    # The batches whose commit this exchange has counted (``batch_committed``), each once.
+    committed_batches: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -244,6 +247,9 @@ class NoticeInput:
     event: str
     at: str
     note: str | None = None
+    # The note as a message id and its values (``workflows.exchange.notes.Note``).
+    note_id: str | None = None
+    note_params: dict[str, Any] | None = None
 
 
 @dataclass
@@ -287,6 +293,9 @@ class StepRecord:
     claims: list[ClaimState] | None = None
     cancel_reason: str | None = None
     completed_on: str | None = None
+    # The note as a message id and its values, for the pages (``workflows.exchange.notes``).
+    note_id: str | None = None
+    note_params: dict[str, Any] | None = None
 
 
 @dataclass

@@ -7,38 +7,7 @@ runs. Deadlines (reminder, expiry, overdue claims) are durable timers. A long ru
 new, handing its state to the next run.
 
 Changed logic sits behind ``workflow.patched(ID)`` so that runs started by older code replay;
-each call stays exactly where it is in the sequence of commands. ``patched`` is False only
-while replaying history written before the patch, so only runs started before it take the old
-branch (the lifecycle check is made once, at a run's start, and holds for the whole run).
-
-============================  ==================  ==============================================
-Patch id                      Added               The old branch
-============================  ==================  ==============================================
-lifecycle-deadlines-claims    48b4482 2026-11-21  the whole run without deadlines, claims and
-(``LIFECYCLE_PATCH``)                             notices; revise, cancel, loss and claims are
-                                                  refused; it never continues as new
-webhook-delivery              03dc396 2026-11-21  a notice is only written; no delivery workflow
-(``WEBHOOK_PATCH``)
-import-workflow               dea0b76 2026-11-21  a batch is imported by one ``import_marc_batch``
-(``IMPORT_PATCH``)                                activity, not by an ``ImportWorkflow`` child
-import-failure-recorded       issue 13 2026-12-01 an import that ends without a result (its
-(``IMPORT_FAILURE_PATCH``)                        activity out of attempts, its child failed or
-                                                  terminated) fails the exchange
-import-chunk-failure          issue 13 2026-12-01 ``ImportWorkflow`` runs (count those): a chunk
-(``importing.workflow.``                          out of attempts fails the import workflow and
-``CHUNK_FAILURE_PATCH``)                          leaves its batch ``running``
-============================  ==================  ==============================================
-
-A patch may go once no run started before the release carrying it was deployed is open (the
-deployment time, no earlier than "Added"; a run counts from its own start, also after a
-continue-as-new)::
-
-    temporal workflow count --query "WorkflowType = 'ExchangeWorkflow' AND
-        ExecutionStatus = 'Running' AND StartTime < '<deployed at>'"    # must say 0
-
-Then two releases: first ``workflow.deprecate_patch(ID)`` replaces the ``patched`` check and only
-the new branch is kept; once no run started before that release is open (the same query),
-delete the call, the constant and the saved histories that predate it (``tests/histories``).
+the table of patches, what their old branch does and when each may go is in ``patches.py``.
 """
 
 from __future__ import annotations
@@ -48,7 +17,9 @@ import asyncio
 from temporalio import workflow
 from temporalio.exceptions import ActivityError, ChildWorkflowError
 
+from workflows.committing.types import BATCH_COMMITTED_SIGNAL, BatchCommitted
 from workflows.exchange import claims, commands, deadlines, notes, rules
+from workflows.exchange.notes import Note
 from workflows.exchange.types import (
     ACCEPTED,
     CANCELLED,
@@ -84,6 +55,7 @@ LIFECYCLE_PATCH = "lifecycle-deadlines-claims"
 WEBHOOK_PATCH = "webhook-delivery"
 IMPORT_PATCH = "import-workflow"
 IMPORT_FAILURE_PATCH = "import-failure-recorded"
+COMMIT_PATCH = "commit-catalogues"
 # Continue as new well before a history gets heavy; each step costs about ten events.
 CONTINUE_AS_NEW_AFTER_EVENTS = 1_000
 
@@ -174,9 +146,9 @@ class ExchangeWorkflow:
                 await self._record("expire", EXPIRED, system, note=note)
                 await self._notify("expiry", note)
             elif kind == deadlines.NOTE:
-                name, note = deadlines.unreckonable(state, self._deadlines) or (kind, "")
+                name, text = deadlines.unreckonable(state, self._deadlines) or (kind, "")
                 state.deadline_notes.append(name)  # noted once: the run waits for people now
-                await self._record("deadline", state.state, system, note=note)
+                await self._record("deadline", state.state, system, note=notes.deadline(name, text))
             else:
                 state.overdue_claims += 1
                 claim = claims.overdue_claim(state)
@@ -194,14 +166,16 @@ class ExchangeWorkflow:
             rules.check_decision(self._state, self._inp, d)
             if d.decline_reason is not None:
                 reason = d.decline_reason
-                await self._record("decline", DECLINED, d.actor, note=reason, decline_reason=reason)
-                await self._notify("decision", f"declined: {reason}", d.actor)
+                await self._record(
+                    "decline", DECLINED, d.actor, note=Note(reason), decline_reason=reason
+                )
+                await self._notify("decision", notes.declined(reason), d.actor)
             else:
                 lines = list(d.accept or [])
                 note = notes.acceptance(self._state, lines)
                 await self._record("accept", ACCEPTED, d.actor, note=note, accepted=lines)
                 self._state.accepted = lines
-                await self._notify("decision", f"accepted {note}", d.actor)
+                await self._notify("decision", notes.accepted(note), d.actor)
             return self.status()
 
     @decide.validator
@@ -218,7 +192,7 @@ class ExchangeWorkflow:
             )
             self._state.offered = rules.offered_lines(result.lines)
             self._changes += 1
-            await self._notify("revision", f"{len(result.lines)} lines offered now", r.actor)
+            await self._notify("revision", notes.revision(len(result.lines)), r.actor)
             return self.status()
 
     @revise.validator
@@ -296,8 +270,9 @@ class ExchangeWorkflow:
     async def cancel(self, c: CancelInput) -> ExchangeStatus:
         async with self._lock:
             rules.check_cancel(self._state, self._inp, c)
-            await self._record("cancel", CANCELLED, c.actor, note=c.reason, cancel_reason=c.reason)
-            await self._notify("cancellation", c.reason, c.actor)
+            reason = Note(c.reason)  # the canceller's own words
+            await self._record("cancel", CANCELLED, c.actor, note=reason, cancel_reason=c.reason)
+            await self._notify("cancellation", reason, c.actor)
             return self.status()
 
     @cancel.validator
@@ -329,7 +304,7 @@ class ExchangeWorkflow:
             self._state.batches.append(a.batch_id)
             self._state.batch_uploaders.append(a.actor.party)
             self._pending_imports.append(a.batch_id)
-            note = f"batch {a.batch_id}"
+            note = notes.uploaded(a.batch_id)
             await self._record("marc_uploaded", self._state.state, a.actor, note=note)
             return self.status()
 
@@ -351,12 +326,34 @@ class ExchangeWorkflow:
             result = await commands.fail_import(batch_id, error)
         system = Actor(party=self._inp.home, name="system")
         async with self._lock:
+            if workflow.patched(COMMIT_PATCH):
+                # Staged only: the records count when a cataloguer commits (batch_committed).
+                note = notes.staged(batch_id, result)
+                await self._record("marc_staged", self._state.state, system, note=note)
+                return
             note = notes.imported(batch_id, result)
             await self._record("marc_imported", self._state.state, system, note=note)
             self._state.records_imported += result.imported
             if rules.announces_import(self._state, self._inp, batch_id, result.imported):
                 await self._notify("marc_ready", note)
             await self._advance(system)
+
+    @workflow.signal(name=BATCH_COMMITTED_SIGNAL)
+    async def batch_committed(self, c: BatchCommitted) -> None:
+        """A batch of this exchange was committed: its records are in the catalogue now, so
+        a received exchange becomes catalogued. Counted once per batch."""
+        async with self._lock:
+            state = self._state
+            if c.batch_id in state.committed_batches or state.state in FINAL_STATES:
+                return
+            state.committed_batches.append(c.batch_id)
+            state.records_imported += c.records
+            actor = Actor(party=self._inp.home, name=c.actor)
+            note = notes.committed(c.batch_id, c.records)
+            await self._record("marc_committed", state.state, actor, note=note)
+            if rules.announces_import(state, self._inp, c.batch_id, c.records):
+                await self._notify("marc_ready", note)
+            await self._advance(actor)
 
     # --- shared ---------------------------------------------------------------------------
 
@@ -371,7 +368,7 @@ class ExchangeWorkflow:
             await self._notify("completed", None)
 
     async def _claim_step(
-        self, step: str, claim: ClaimState, actor: Actor, note: str, history: str
+        self, step: str, claim: ClaimState, actor: Actor, note: Note, history: Note
     ) -> None:
         """Record a step that settles a claim, tell the partner, then take what follows."""
         await self._record(step, self._state.state, actor, note=history, claims=[claim])
@@ -380,7 +377,7 @@ class ExchangeWorkflow:
         await self._advance(actor)
 
     async def _record(
-        self, step: str, state: str, actor: Actor, note: str | None = None, **details: object
+        self, step: str, state: str, actor: Actor, note: Note | None = None, **details: object
     ) -> None:
         """Write the step to the database projection, then take it as the new state."""
         self._state.seq += 1
@@ -389,7 +386,7 @@ class ExchangeWorkflow:
         self._state.state = state
         self._changes += 1
 
-    async def _notify(self, event: str, note: str | None, actor: Actor | None = None) -> None:
+    async def _notify(self, event: str, note: Note | None, actor: Actor | None = None) -> None:
         """Tell the partner, unless the partner took the step itself."""
         if not rules.notifies(self._state, self._inp, actor):
             return

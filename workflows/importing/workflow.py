@@ -8,7 +8,7 @@ A chunk is tried ``chunk_attempts`` times. A fault that outlasts them (one the c
 checks do not turn into a failed batch, such as a database that refuses its rows) ends the
 batch ``failed`` with the reason, recorded by ``fail_batch``; before ``CHUNK_FAILURE_PATCH``
 the failure failed the workflow and left the batch ``running`` (see the patch table in
-``workflows/exchange/workflow.py``). Settings that arrive out of range are brought into it,
+``workflows/exchange/patches.py``). Settings that arrive out of range are brought into it,
 so that no input can make a command Temporal refuses.
 """
 

@@ -14,10 +14,20 @@ from fastapi import APIRouter, FastAPI
 
 from services.exchange.api.openapi_additions import add_idempotency_key, add_webhooks
 from services.exchange.api.problem_responses import add_problem_schema
-from services.exchange.api.routes import exchanges, fund, keys, marc, partners, records, reports
+from services.exchange.api.routes import (
+    audit,
+    exchanges,
+    fund,
+    keys,
+    marc,
+    partner_contacts,
+    partners,
+    records,
+    reports,
+)
 
 router = APIRouter(prefix="/api/v1")
-for feature in (partners, keys, fund, reports, exchanges, marc, records):
+for feature in (partners, partner_contacts, keys, fund, reports, exchanges, marc, records, audit):
     router.include_router(feature.router)
 
 

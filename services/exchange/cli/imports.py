@@ -2,7 +2,8 @@
 
 It talks to the API like any client (``EXCHANGE_API_URL``, ``EXCHANGE_API_KEY``; on the dev
 stack the staff key from the data directory is used), so the import runs in the workers and
-shows the same report as the web pages.
+shows the same report as the web pages. The file is staged, as every upload is; ``--commit``
+then commits it as proposed (it is refused while a multi-match waits for a cataloguer).
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ def _bar(batch: dict[str, Any]) -> str:
         text = f"{done:,} records"
     if rate:
         text += f"  {rate:,.0f}/s"
-    if eta is not None and batch["state"] == "running":
+    if eta is not None and batch["state"] == "staging":
         text += f"  about {eta:,.0f} s left"
     return text
 
@@ -56,6 +57,7 @@ def run_import(
     api_url: str | None,
     api_key: str | None,
     encoding: str | None = None,
+    commit: bool = False,
     out: TextIO = sys.stdout,
     poll_seconds: float = 0.5,
 ) -> int:
@@ -89,12 +91,20 @@ def run_import(
         while True:
             batch = http.get(f"/api/v1/marc-batches/{batch_id}").json()
             print("\r" + _bar(batch), end="", file=out, flush=True)
-            if batch["state"] != "running":
+            if batch["state"] != "staging":
                 break
             time.sleep(poll_seconds)
+        if commit and not dry_run and batch["state"] == "staged":
+            r = http.post(f"/api/v1/marc-batches/{batch_id}/commit")
+            if r.status_code != 202:
+                print(f"\ncommit refused ({r.status_code}): {r.json().get('detail')}", file=out)
+                return 1
+            while batch["state"] == "committing" or batch["state"] == "staged":
+                time.sleep(poll_seconds)
+                batch = http.get(f"/api/v1/marc-batches/{batch_id}").json()
     print(file=out)
     counts = batch["counts"]
-    verb = "would be " if dry_run else ""
+    verb = "" if batch["state"] == "committed" else "would be "
     print(
         f"{batch['state']}: {batch['total']:,} records; {verb}created {counts['created']:,}, "
         f"{verb}merged {counts['merged']:,}, multi-matches {counts['multi_matches']:,}, "
@@ -108,6 +118,12 @@ def run_import(
     if len(batch["rejected"]) > 10:
         print(f"  … {len(batch['rejected']) - 10} more in the report", file=out)
     print(f"report: {base}/api/v1/marc-batches/{batch_id}/outcomes.csv", file=out)
+    if batch["state"] == "staged" and not dry_run:
+        print(
+            f"staged: nothing is in the catalogue yet; review it at {base}/batches/{batch_id}, "
+            "or commit it as proposed: exchange import … --commit",
+            file=out,
+        )
     if batch["error"]:
         print(f"error: {batch['error']}", file=out)
-    return 0 if batch["state"] == "completed" else 1
+    return 0 if batch["state"] in ("staged", "committed") else 1

@@ -93,6 +93,7 @@ def cmd_import(settings: Settings, args: argparse.Namespace) -> int:
         Path(args.file),
         exchange_id=args.exchange,
         dry_run=args.dry_run,
+        commit=args.commit,
         encoding=args.encoding,
         api_url=os.environ.get("EXCHANGE_API_URL"),
         api_key=os.environ.get("EXCHANGE_API_KEY"),
@@ -110,6 +111,12 @@ def main(argv: list[str] | None = None) -> int:
     importer.add_argument("file", help="MARC 21 or UNIMARC (ISO 2709), MARCXML or MARC-in-JSON")
     importer.add_argument("--exchange", metavar="ID", help="the exchange the records belong to")
     importer.add_argument("--dry-run", action="store_true", help="report only; write nothing")
+    importer.add_argument(
+        "--commit",
+        action="store_true",
+        help="commit the staged records to the catalogue at once, as proposed (without it, "
+        "they wait for a cataloguer's review)",
+    )
     importer.add_argument(
         "--encoding",
         metavar="ENC",

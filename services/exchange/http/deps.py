@@ -77,12 +77,16 @@ def allow(*roles: str) -> Callable[[Caller], Awaitable[Caller]]:
 LIFECYCLE_ROLES = (ACQUISITIONS, PARTNER_ROLE)
 MARC_ROLES = (CATALOGUER, PARTNER_ROLE)
 STAFF_ROLES = (ACQUISITIONS, CATALOGUER)
+ACQUISITIONS_ROLES = (ACQUISITIONS,)  # deposits and the annual report
+ADMIN_ROLES: tuple[str, ...] = ()  # admin passes every check, and only admin passes this one
 
 CallerDep = Annotated[Caller, Depends(get_caller)]
 StaffDep = Annotated[Caller, Depends(allow(*STAFF_ROLES))]
-AdminDep = Annotated[Caller, Depends(allow())]
+AdminDep = Annotated[Caller, Depends(allow(*ADMIN_ROLES))]
 AdminOrPartnerDep = Annotated[Caller, Depends(allow(PARTNER_ROLE))]
-AcquisitionsDep = Annotated[Caller, Depends(allow(ACQUISITIONS))]
+AcquisitionsDep = Annotated[Caller, Depends(allow(*ACQUISITIONS_ROLES))]
 AcquisitionsOrPartnerDep = Annotated[Caller, Depends(allow(*LIFECYCLE_ROLES))]
 CataloguerOrPartnerDep = Annotated[Caller, Depends(allow(*MARC_ROLES))]
+# Deciding on, committing and undoing a staged batch (``service/staging.py``).
+CataloguerDep = Annotated[Caller, Depends(allow(CATALOGUER))]
 ContextDep = Annotated[Context, Depends(get_context)]

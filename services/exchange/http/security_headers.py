@@ -2,8 +2,10 @@
 
 The pages load their stylesheet and one script from ``/static``; nothing comes from another
 host. Bar widths on the partner page are inline ``style`` attributes, so only those (not
-``<style>`` elements or inline scripts) are allowed inline. The interactive API docs load
-Swagger UI and ReDoc, so they get only the framing rule.
+``<style>`` elements or inline scripts) are allowed inline. The interactive API docs start
+Swagger UI and ReDoc (served from ``/static/docs``, ``api/docs.py``) with an inline script and
+style, and ReDoc searches in a worker made from a ``blob:``; those are allowed there, and still
+nothing from another host.
 """
 
 from __future__ import annotations
@@ -15,7 +17,11 @@ PAGE_POLICY = (
     "img-src 'self' data:; connect-src 'self'; form-action 'self'; base-uri 'none'; "
     "object-src 'none'; frame-ancestors 'none'"
 )
-DOCS_POLICY = "frame-ancestors 'none'"
+DOCS_POLICY = (
+    "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; worker-src 'self' blob:; connect-src 'self'; base-uri 'none'; "
+    "object-src 'none'; frame-ancestors 'none'"
+)
 _DOCS = ("/docs", "/redoc")
 
 _COMMON = [

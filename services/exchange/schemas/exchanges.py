@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StringConstraints
 
@@ -21,13 +21,14 @@ from services.exchange.schemas.common import (
     RowId,
     ShortText,
 )
+from services.exchange.schemas.identifiers import Isbn, Issn
 from workflows.exchange.types import STATES
 
 
 class LineIn(RequestModel):
     title: LongText
-    isbn: Annotated[str, StringConstraints(max_length=32)] | None = None
-    issn: Annotated[str, StringConstraints(max_length=16)] | None = None
+    isbn: Isbn | None = None
+    issn: Issn | None = None
     author: Annotated[str, StringConstraints(max_length=500)] | None = None
     year: PublicationYear | None = None
     record_id: RowId | None = Field(
@@ -51,7 +52,7 @@ class ProposalIn(RequestModel):
                     "lines": [
                         {
                             "title": "Sejarah Nasional Indonesia",
-                            "isbn": "978-979-407-408-0",
+                            "isbn": "978-979-407-408-4",
                             "author": "Poesponegoro, Marwati Djoened",
                             "year": 2010,
                             "quantity": 2,
@@ -170,10 +171,28 @@ class LineOut(BaseModel):
 
 class HistoryOut(BaseModel):
     at: datetime
-    actor: str
+    actor: str = Field(
+        description="Who acted, as recorded: a partner's code, staff:<key id>, "
+        "staff:user-<id> (the pages), staff:admin (the bootstrap key) or system. Stable."
+    )
+    actor_name: str = Field(
+        default="",
+        description="Who acted, by name: a person's display name or their key's label, a "
+        "library's name, Administrator or System. Looked up when read, so a renamed person "
+        "reads the same on every step.",
+    )
     step: str
     state: str
-    note: str | None
+    note: str | None = Field(description="What the step did, in English")
+    note_id: str | None = Field(
+        default=None,
+        description="The note as a message id (offer, acceptance, receipt, notice, ...), for "
+        "clients that write it in their own language from note_params; null for people's own "
+        "words and for steps recorded before notes had ids",
+    )
+    note_params: dict[str, Any] | None = Field(
+        default=None, description="The values of the note's message (counts, claim numbers)"
+    )
 
 
 class ShipmentOut(BaseModel):
@@ -196,13 +215,21 @@ State = Annotated[
 
 class ExchangeSummary(BaseModel):
     id: str
+    number: str | None = Field(
+        description="What people say on the phone and write on a parcel: EX-<year>-<nnnn>, "
+        "counted per year from 1. GET /api/v1/exchanges/{number} finds the exchange too.",
+        json_schema_extra={"examples": ["EX-2026-0042"]},
+    )
     state: State
     direction: Direction = Field(
         description="Seen from the caller: outgoing means the caller sends."
     )
-    sender: str
-    recipient: str
-    partner: str
+    sender: str = Field(description="The sending library's code")
+    recipient: str = Field(description="The receiving library's code")
+    partner: str = Field(description="The partner's code")
+    sender_name: str = Field(description="The sending library's name")
+    recipient_name: str = Field(description="The receiving library's name")
+    partner_name: str = Field(description="The partner's name")
     respond_by: date | None
     created_at: datetime
     updated_at: datetime

@@ -7,6 +7,7 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StringConstraints
 
 from services.exchange.schemas.common import LongText, PublicationYear, RequestModel
+from services.exchange.schemas.identifiers import Isbn, Issn
 
 
 class DepositIn(RequestModel):
@@ -16,7 +17,7 @@ class DepositIn(RequestModel):
             "examples": [
                 {
                     "title": "Sejarah Nasional Indonesia",
-                    "isbn": "978-979-407-408-0",
+                    "isbn": "978-979-407-408-4",
                     "author": "Poesponegoro, Marwati Djoened",
                     "publisher": "Balai Pustaka",
                     "year": 2010,
@@ -27,8 +28,8 @@ class DepositIn(RequestModel):
     )
 
     title: LongText
-    isbn: Annotated[str, StringConstraints(max_length=32)] | None = None
-    issn: Annotated[str, StringConstraints(max_length=16)] | None = None
+    isbn: Isbn | None = None
+    issn: Issn | None = None
     control_number: Annotated[str, StringConstraints(max_length=64)] | None = None
     author: Annotated[str, StringConstraints(max_length=500)] | None = None
     publisher: Annotated[str, StringConstraints(max_length=500)] | None = None

@@ -100,6 +100,7 @@ class DeliveryOut(BaseModel):
     event_id: str
     event: str
     exchange_id: str
+    exchange_number: str | None = Field(description="The exchange's number, EX-2026-0042")
     attempt: int
     url: str
     status_code: int | None

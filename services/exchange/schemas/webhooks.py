@@ -86,6 +86,9 @@ class WebhookEvent(BaseModel):
     )
     type: EventType
     exchange_id: str
+    exchange_number: str | None = Field(
+        description="The exchange's number as people quote it and parcels carry it: EX-2026-0042"
+    )
     state: State
     note: str | None = Field(description="What happened, in words, as the history says it")
     occurred_at: datetime = Field(description="When the event happened")

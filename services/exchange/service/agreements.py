@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, ScalarSelect, String, cast
 from sqlmodel import Session, col, select
 
 from services.exchange.models import Agreement, Partner
 from services.exchange.problems import Problem
 from services.exchange.schemas.partners import AgreementIn, AgreementOut
+from services.exchange.service import audit
 from services.exchange.service.access import visible_partner
 from services.exchange.service.keys import Caller
 from services.exchange.storage.db import session_scope
@@ -47,6 +48,9 @@ def create(engine: Engine, caller: Caller, code: str, body: AgreementIn) -> Agre
         agreement = Agreement(partner_id=partner.id, **body.model_dump())
         session.add(agreement)
         session.flush()
+        after = audit.snapshot(agreement, partner=partner.code)
+        key = str(agreement.id)
+        audit.changed(session, caller, audit.AGREEMENT, key, audit.CREATED, after=after)
         return _out(agreement, partner, today())
 
 
@@ -60,6 +64,27 @@ def list_for(engine: Engine, caller: Caller, code: str) -> list[AgreementOut]:
         )
         day = today()
         return [_out(a, partner, day) for a in rows]
+
+
+def valid_to_on(day: date) -> ScalarSelect[date]:
+    """``valid_on``'s agreement as SQL, for a list of partners: the day it ends, per partner
+    row of the statement it is put in (the latest signed wins; tests keep the two in step).
+
+    The programmes are a JSON list: its text holds ``"material_exchange"`` on both databases.
+    """
+    return (
+        select(col(Agreement.valid_to))
+        .where(
+            col(Agreement.partner_id) == col(Partner.id),
+            col(Agreement.valid_from) <= day,
+            col(Agreement.valid_to) >= day,
+            cast(col(Agreement.programmes), String).contains(f'"{MATERIAL_EXCHANGE}"'),
+        )
+        .order_by(col(Agreement.signed_on).desc(), col(Agreement.id).desc())
+        .limit(1)
+        .correlate(Partner)
+        .scalar_subquery()
+    )
 
 
 def valid_on(session: Session, partner_id: int, day: date) -> Agreement | None:

@@ -13,32 +13,23 @@ import io
 import re
 import uuid
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import BinaryIO
 
-from sqlalchemy import Engine, delete, func
+from sqlalchemy import Engine, delete
 from sqlmodel import Session, col, select
 
 import marc
 from services.exchange.models import (
     CatalogueRecord,
-    ExchangeLine,
     ImportOutcome,
     MarcBatch,
     Partner,
 )
-from services.exchange.problems import Problem, not_found
-from services.exchange.schemas.common import Page
-from services.exchange.schemas.marc import (
-    BatchCounts,
-    BatchOut,
-    BatchProgress,
-    RecordOut,
-    RejectedOut,
-)
-from services.exchange.service import imports, steps
-from services.exchange.service.access import require_visible, visible
+from services.exchange.problems import Problem
+from services.exchange.service import batch_report, commit, imports, staging, steps, upload_access
+from services.exchange.service import batch_states as bs
+from services.exchange.service.access import visible
 from services.exchange.service.context import TEMPORAL_RPC_TIMEOUT, Context
 from services.exchange.service.import_sources import batch_encoding
 from services.exchange.service.keys import Caller
@@ -132,7 +123,7 @@ def _insert_batch(
                 size_bytes=size,
                 format=fmt,
                 encoding=batch_encoding(encoding, partner),
-                state=imports.RUNNING,
+                state=imports.STAGING,
                 dry_run=dry_run,
                 expected_total=expected,
             )
@@ -160,12 +151,8 @@ async def upload(
     the partner's ``marc_encoding``, else each record's own. It is settled here and stored
     on the batch, so every chunk reads the file alike even if the partner's setting changes.
     """
-    if exchange_id is None and not caller.is_staff:
-        raise Problem(
-            422, "validation-error", "exchange_id: a partner uploads into one of its exchanges"
-        )
-    if exchange_id is not None:
-        await asyncio.to_thread(require_visible, ctx.engine, caller, exchange_id)
+    # Who may upload where (404, 403, 409, 422): ``upload_access``, shared with the pages.
+    await asyncio.to_thread(upload_access.check_upload, ctx.engine, caller, exchange_id)
     settings = ctx.settings
     batch_id, path, size, fmt = await asyncio.to_thread(
         store_upload, settings.uploads_dir, source, settings.max_upload_bytes
@@ -209,100 +196,23 @@ async def upload(
 
 
 def _visible_batch(session: Session, caller: Caller, batch_id: str) -> MarcBatch:
-    batch = session.get(MarcBatch, batch_id)
-    if batch is None:
-        raise not_found(f"MARC batch {batch_id}")
-    if batch.exchange_id is None:
-        if not caller.is_staff:
-            raise not_found(f"MARC batch {batch_id}")
-    else:
-        try:
-            visible(session, caller, batch.exchange_id)
-        except Problem:
-            raise not_found(f"MARC batch {batch_id}") from None
-    return batch
+    return staging.visible_batch(session, caller, batch_id)
 
 
-def _progress(batch: MarcBatch) -> BatchProgress:
-    end = batch.finished_at if batch.finished_at else datetime.now(UTC)
-    seconds = max((end - batch.created_at).total_seconds(), 1e-3)
-    rate = batch.processed / seconds if batch.processed else None
-    eta = None
-    if rate and batch.state == imports.RUNNING and batch.expected_total:
-        eta = max(batch.expected_total - batch.processed, 0) / rate
-    return BatchProgress(
-        processed=batch.processed,
-        expected_total=batch.expected_total,
-        records_per_second=round(rate, 1) if rate else None,
-        eta_seconds=round(eta, 1) if eta is not None else None,
-    )
-
-
-def batch_view(engine: Engine, caller: Caller, batch_id: str) -> BatchOut:
-    with Session(engine) as session:
-        batch = _visible_batch(session, caller, batch_id)
-        without_record: list[str] | None = None
-        without_line: int | None = None
-        if batch.exchange_id is not None and batch.state != imports.RUNNING:
-            matched = set(
-                session.exec(
-                    select(ImportOutcome.line_id).where(
-                        col(ImportOutcome.batch_id) == batch_id,
-                        col(ImportOutcome.line_id).is_not(None),
-                    )
-                )
-            )
-            lines = session.exec(
-                select(ExchangeLine.id)
-                .where(col(ExchangeLine.exchange_id) == batch.exchange_id)
-                .order_by(col(ExchangeLine.position))
-            ).all()
-            without_record = [line for line in lines if line not in matched]
-            without_line = session.exec(
-                select(func.count()).where(
-                    col(ImportOutcome.batch_id) == batch_id,
-                    col(ImportOutcome.line_id).is_(None),
-                    col(ImportOutcome.outcome).in_(imports.IMPORTED | {imports.MULTI_MATCH}),
-                )
-            ).one()
-        return BatchOut.model_validate(
-            {
-                "id": batch.id,
-                "exchange_id": batch.exchange_id,
-                "state": batch.state,
-                "dry_run": batch.dry_run,
-                "filename": batch.filename,
-                "format": batch.format,
-                "encoding": batch.encoding,
-                "total": batch.total,
-                "imported": batch.imported,
-                "rejected": [RejectedOut.model_validate(r) for r in batch.rejected or []],
-                "error": batch.error,
-                "created_at": batch.created_at,
-                "finished_at": batch.finished_at,
-                "counts": BatchCounts(
-                    created=batch.created,
-                    merged=batch.merged,
-                    multi_matches=batch.multi_matches,
-                    duplicates=batch.duplicates,
-                    rejected=len(batch.rejected or []),
-                    encoding_suspects=batch.encoding_suspects,
-                ),
-                "progress": _progress(batch),
-                "records_without_line": without_line,
-                "lines_without_record": without_record,
-            }
-        )
+# The report (state, progress, proposals, commit and undo) lives in ``batch_report``.
+batch_view = batch_report.batch_view
 
 
 OUTCOME_COLUMNS = ["position", "outcome", "title", "record_id", "line_id", "candidates", "reason"]
+# After the flags: the staged batch's decisions and what the commit and the undo did.
+DECISION_COLUMNS = ["match_points", "action", "target_record_id", "applied", "undone"]
 
 
 def outcomes_csv(engine: Engine, batch_id: str) -> Iterator[str]:
     """One row per record of the batch: what became of it and why (check access first)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerow([*OUTCOME_COLUMNS, "flags"])
+    writer.writerow([*OUTCOME_COLUMNS, "flags", *DECISION_COLUMNS])
     yield _drain(buffer)
     with Session(engine) as session:
         rows = session.exec(
@@ -322,6 +232,11 @@ def outcomes_csv(engine: Engine, batch_id: str) -> Iterator[str]:
                     " ".join(str(c) for c in o.candidates or []),
                     o.reason or "",
                     "; ".join(o.flags or []),
+                    " ".join(o.match_points or []),
+                    o.action or "",
+                    o.target_record_id or "",
+                    o.applied or "",
+                    o.undone or "",
                 ]
             )
             yield _drain(buffer)
@@ -354,24 +269,6 @@ def _drain(buffer: io.StringIO) -> str:
 # --- records and exports -----------------------------------------------------------------
 
 
-def list_records(
-    engine: Engine, *, isbn: str | None, q: str | None, limit: int, offset: int
-) -> Page[RecordOut]:
-    query = select(CatalogueRecord)
-    if isbn:
-        wanted = marc.normalise_isbn(isbn)
-        if wanted is None:
-            raise Problem(422, "validation-error", f"isbn: {isbn!r} is not an ISBN")
-        query = query.where(col(CatalogueRecord.isbn) == wanted)
-    for word in (q or "").split():
-        query = query.where(col(CatalogueRecord.title).ilike(f"%{word}%"))
-    with Session(engine) as session:
-        total = session.exec(select(func.count()).select_from(query.subquery())).one()
-        rows = session.exec(query.order_by(col(CatalogueRecord.id)).limit(limit).offset(offset))
-        items = [RecordOut.model_validate(r, from_attributes=True) for r in rows]
-    return Page(items=items, total=total, limit=limit, offset=offset)
-
-
 def check_batch_visible(engine: Engine, caller: Caller, batch_id: str) -> None:
     with Session(engine) as session:
         _visible_batch(session, caller, batch_id)
@@ -387,7 +284,8 @@ def _records_of(engine: Engine, condition: object) -> Iterator[bytes]:
             .where(
                 condition,  # type: ignore[arg-type]
                 col(MarcBatch.dry_run).is_(False),
-                col(ImportOutcome.outcome).in_((imports.CREATED, imports.MERGED)),
+                col(ImportOutcome.applied).in_(commit.RECORDS),
+                col(ImportOutcome.undone).is_(None) | (col(ImportOutcome.undone) == bs.KEPT),
             )
             .order_by(col(MarcBatch.created_at), col(MarcBatch.id), col(ImportOutcome.position))
             .execution_options(yield_per=500)

@@ -16,13 +16,12 @@ from sqlmodel import Session, col
 from services.exchange.models import (
     Claim,
     Exchange,
-    ExchangeLine,
     ImportOutcome,
     LedgerEntry,
     MarcBatch,
     Partner,
 )
-from services.exchange.service import agreements, exchange_queries, imports
+from services.exchange.service import agreements, copy_counts, exchange_queries, imports
 from services.exchange.service.exchange_queries import (
     INCOMING,
     OUTGOING,
@@ -48,6 +47,7 @@ class Row:
     """One exchange in a list: enough to recognise it and see what it is waiting for."""
 
     id: str
+    number: str | None  # EX-2026-0042
     partner: str
     partner_name: str
     direction: str  # seen from the reader's side
@@ -57,8 +57,15 @@ class Row:
     updated_at: datetime
     title: str | None
     lines: int
-    copies: int
+    copies: int  # what the stage is about: offered, accepted or received (``copies_kind``)
     receipt_due: date | None = None
+    copies_kind: str = copy_counts.OFFERED
+    damaged: int | None = None  # once received
+
+    @property
+    def respond_by_due(self) -> date | None:
+        """The respond-by date, while it still matters (not after acceptance)."""
+        return self.respond_by if copy_counts.respond_by_applies(self.state) else None
 
 
 @dataclass
@@ -97,18 +104,18 @@ class BatchRow:
 
 
 def _base() -> Select[Any]:
-    lines = (
-        select(
-            col(ExchangeLine.exchange_id).label("exchange_id"),
-            func.count().label("lines"),
-            func.coalesce(func.sum(ExchangeLine.quantity), 0).label("copies"),
-            func.min(ExchangeLine.title).label("title"),
-        )
-        .group_by(col(ExchangeLine.exchange_id))
-        .subquery()
-    )
+    lines = copy_counts.lines_subquery()
     return (
-        select(Exchange, Partner, lines.c.lines, lines.c.copies, lines.c.title)
+        select(
+            Exchange,
+            Partner,
+            lines.c.lines,
+            lines.c.offered,
+            lines.c.accepted,
+            lines.c.received,
+            lines.c.damaged,
+            lines.c.title,
+        )
         .join(Partner, col(Partner.id) == col(Exchange.partner_id))
         .join(lines, lines.c.exchange_id == col(Exchange.id), isouter=True)
     )
@@ -121,10 +128,13 @@ def _receipt_due(shipment: dict[str, Any] | None, receipt_days: int | None) -> d
 
 def _rows(session: Session, query: Select[Any], caller: Caller) -> list[Row]:
     out = []
-    for exchange, partner, lines, copies, title in session.execute(query).all():
+    for exchange, partner, *sums in session.execute(query).all():
+        totals = copy_counts.totals_of(sums)
+        stage = copy_counts.at_stage(exchange.state, totals)
         out.append(
             Row(
                 id=exchange.id,
+                number=exchange.number,
                 partner=partner.code,
                 partner_name=partner.name,
                 direction=seen_direction(caller, exchange.direction),
@@ -132,10 +142,12 @@ def _rows(session: Session, query: Select[Any], caller: Caller) -> list[Row]:
                 respond_by=exchange.respond_by,
                 created_at=exchange.created_at,
                 updated_at=exchange.updated_at,
-                title=title,
-                lines=lines or 0,
-                copies=copies or 0,
+                title=totals.title,
+                lines=totals.lines,
+                copies=stage.copies,
                 receipt_due=_receipt_due(exchange.shipment, exchange.receipt_days),
+                copies_kind=stage.kind,
+                damaged=stage.damaged,
             )
         )
     return out
@@ -245,15 +257,19 @@ def search(engine: Engine, caller: Caller, query: ListQuery) -> tuple[list[Row],
     besides: the partner's name, the receipt due and the lines' totals."""
     with engine.connect() as conn:
         found, total = exchange_queries.list_rows(conn, caller, query, page_columns=True)
-        totals = exchange_queries.line_totals(conn, [row[0] for row in found])
+        sums = copy_counts.totals(conn, [row[0] for row in found])
     rows = []
     for row in found:
-        exchange_id, state, direction, respond_by, created_at, updated_at, code = row[:7]
-        name, shipment, receipt_days = row[7:]
-        lines, copies, title = totals.get(exchange_id, (0, 0, None))
+        exchange_id, state, direction, respond_by, created_at, updated_at, code, name, number = row[
+            : exchange_queries.SUMMARY_WIDTH
+        ]
+        shipment, receipt_days = row[exchange_queries.SUMMARY_WIDTH :]
+        totals = sums.get(exchange_id, copy_counts.Totals())
+        stage = copy_counts.at_stage(state, totals)
         rows.append(
             Row(
                 id=exchange_id,
+                number=number,
                 partner=code,
                 partner_name=name,
                 direction=seen_direction(caller, direction),
@@ -261,10 +277,12 @@ def search(engine: Engine, caller: Caller, query: ListQuery) -> tuple[list[Row],
                 respond_by=respond_by,
                 created_at=created_at,
                 updated_at=updated_at,
-                title=title,
-                lines=lines,
-                copies=copies,
+                title=totals.title,
+                lines=totals.lines,
+                copies=stage.copies,
                 receipt_due=_receipt_due(shipment, receipt_days),
+                copies_kind=stage.kind,
+                damaged=stage.damaged,
             )
         )
     return rows, total

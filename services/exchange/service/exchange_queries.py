@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import MAXYEAR, MINYEAR, UTC, date, datetime, timedelta
+from datetime import MAXYEAR, MINYEAR, UTC, datetime
 from typing import Any
 
 from pydantic import TypeAdapter
@@ -20,179 +20,84 @@ from sqlalchemy import (
     Engine,
     Integer,
     Select,
-    Table,
     bindparam,
-    case,
     func,
     or_,
 )
 from sqlalchemy import select as core_select
-from sqlmodel import SQLModel
 
-from services.exchange.models import (
-    Claim,
-    Exchange,
-    ExchangeEvent,
-    ExchangeLine,
-    MarcBatch,
-    Partner,
-)
 from services.exchange.problems import not_found
 from services.exchange.schemas.common import Page
 from services.exchange.schemas.exchanges import (
-    ClaimOut,
     ExchangeOut,
     ExchangeSummary,
-    HistoryOut,
-    LineOut,
     ShipmentOut,
 )
-from services.exchange.service import read_cache
+from services.exchange.service import actors, read_cache
 from services.exchange.service.access import sees
 from services.exchange.service.context import Context
+from services.exchange.service.exchange_columns import (  # noqa: F401 (re-exported)
+    _BATCHES,
+    _CLAIMS,
+    _DETAIL,
+    _EX,
+    _EXCHANGES,
+    _HISTORY,
+    _LINE,
+    _LINE_TOTALS,
+    _LINES,
+    _PAGE_COLUMNS,
+    _PARTNER,
+    _PARTNERS,
+    _SUMMARY_COLUMNS,
+    _WITH_PARTNER,
+    INCOMING,
+    LISTED_TITLES,
+    OUTGOING,
+    SUMMARY_WIDTH,
+    _line_fields,
+    _summary_fields,
+    receipt_due,
+    seen_direction,
+)
 from services.exchange.service.keys import Caller
-
-OUTGOING = "outgoing"
-INCOMING = "incoming"
-
-
-def seen_direction(caller: Caller, stored: str) -> str:
-    """Stored directions are ours; a partner sees them from its own side."""
-    if caller.is_staff:
-        return stored
-    return INCOMING if stored == OUTGOING else OUTGOING
+from services.exchange.service.list_orders import exchange_order
+from services.exchange.service.sorting import Sort
 
 
-def receipt_due(shipped_on: date | None, receipt_days: int | None) -> date | None:
-    """When the recipient should have the parcel: the agreement's days after shipment."""
-    return shipped_on + timedelta(days=receipt_days) if shipped_on and receipt_days else None
-
-
-# The reads select only the columns they show from the tables (no ORM objects: hydrating
-# them cost more than the query, 100 per page) with statements built once, so SQLAlchemy
-# reuses their compiled form instead of matching new statement objects to it.
-
-
-def _table(model: type[SQLModel]) -> Table:
-    return SQLModel.metadata.tables[str(model.__tablename__)]
-
-
-_EXCHANGES, _PARTNERS = _table(Exchange), _table(Partner)
-_EX, _PARTNER = _EXCHANGES.c, _PARTNERS.c
-_LINE = _table(ExchangeLine).c
-_EVENT = _table(ExchangeEvent).c
-_CLAIM = _table(Claim).c
-_BATCH = _table(MarcBatch).c
-_SUMMARY_COLUMNS = (
-    _EX.id,
-    _EX.state,
-    _EX.direction,
-    _EX.respond_by,
-    _EX.created_at,
-    _EX.updated_at,
-    _PARTNER.code,
-)
-# What the pages' lists show besides the summary: the partner's name and the receipt due.
-_PAGE_COLUMNS = (_PARTNER.name, _EX.shipment, _EX.receipt_days)
-_WITH_PARTNER = _EX.partner_id == _PARTNER.id
-_BY_EXCHANGE: BindParameter[str] = bindparam("exchange_id")
-_DETAIL = (
-    core_select(
-        *_SUMMARY_COLUMNS,
-        _EX.partner_id,
-        _EX.decline_reason,
-        _EX.cancel_reason,
-        _EX.shipment,
-        _EX.receipt_days,
-        _EX.received_on,
-        _EX.completed_on,
-    )
-    .join_from(_EXCHANGES, _PARTNERS, _WITH_PARTNER)
-    .where(_EX.id == _BY_EXCHANGE)
-)
-_LINES = (
-    core_select(*(_LINE[name] for name in LineOut.model_fields))
-    .where(_LINE.exchange_id == _BY_EXCHANGE)
-    .order_by(_LINE.position)
-)
-_HISTORY = (
-    core_select(*(_EVENT[name] for name in HistoryOut.model_fields))
-    .where(_EVENT.exchange_id == _BY_EXCHANGE)
-    .order_by(_EVENT.seq)
-)
-_CLAIMS = (
-    core_select(*(_CLAIM[name] for name in ClaimOut.model_fields))
-    .where(_CLAIM.exchange_id == _BY_EXCHANGE)
-    .order_by(_CLAIM.id)
-)
-_BATCHES = (
-    core_select(_BATCH.id).where(_BATCH.exchange_id == _BY_EXCHANGE).order_by(_BATCH.created_at)
-)
-# What a list shows of the lines of the exchanges on one page, in one grouped query: lines,
-# copies, the first title alphabetically (the pages), copies accepted (NULL while nothing is)
-# and the titles of the first lines in their order (the API); positions count from 1.
-LISTED_TITLES = 3
-_LINE_TOTALS = (
-    core_select(
-        _LINE.exchange_id,
-        func.count(),
-        func.coalesce(func.sum(_LINE.quantity), 0),
-        func.min(_LINE.title),
-        func.sum(_LINE.accepted_quantity),
-        *(
-            func.max(case((_LINE.position == position, _LINE.title)))
-            for position in range(1, LISTED_TITLES + 1)
-        ),
-    )
-    .where(_LINE.exchange_id.in_(bindparam("exchange_ids", expanding=True)))
-    .group_by(_LINE.exchange_id)
-)
-
-
-def _summary_fields(caller: Caller, home: str, row: Sequence[Any]) -> dict[str, Any]:
-    """One exchange as the caller sees it, from a row that starts with ``_SUMMARY_COLUMNS``."""
-    exchange_id, state, direction, respond_by, created_at, updated_at, code = row[:7]
-    outgoing = direction == OUTGOING
-    return {
-        "id": exchange_id,
-        "state": state,
-        "direction": seen_direction(caller, direction),
-        "sender": home if outgoing else code,
-        "recipient": code if outgoing else home,
-        "partner": code,
-        "respond_by": respond_by,
-        "created_at": created_at,
-        "updated_at": updated_at,
-    }
-
-
-def _line_fields(
-    line_count: int, titles: Sequence[str | None], offered: int, accepted: int | None
-) -> dict[str, Any]:
-    """What a list item (and an exchange) says of its lines, without the lines themselves."""
-    return {
-        "line_count": line_count,
-        "titles": [title for title in titles if title is not None],
-        "copies_offered": offered,
-        "copies_accepted": accepted,
-    }
-
-
-def view(engine: Engine, home: str, caller: Caller, exchange_id: str) -> ExchangeOut:
-    which = {"exchange_id": exchange_id}
+def view(
+    engine: Engine,
+    home: str,
+    caller: Caller,
+    exchange_id: str,
+    *,
+    home_name: str | None = None,
+) -> ExchangeOut:
+    """One exchange, by its id or its number, as ``caller`` sees it; our library is ``home``
+    (its code) and ``home_name`` (its name; the code when not given)."""
     with engine.connect() as conn:
-        found = conn.execute(_DETAIL, which).first()
+        found = conn.execute(
+            _DETAIL, {"exchange_id": exchange_id, "number": exchange_id.upper()}
+        ).first()
         if found is None or not sees(caller, found.partner_id):
             raise not_found(f"exchange {exchange_id}")
+        which = {"exchange_id": found.id}
         lines = conn.execute(_LINES, which).all()
         events = conn.execute(_HISTORY, which).all()
         claims = conn.execute(_CLAIMS, which).all()
         batches = conn.execute(_BATCHES, which).scalars().all()
+        who = actors.names(
+            conn,
+            {event.actor for event in events},
+            home_code=home,
+            home_name=home_name or home,
+            for_staff=caller.is_staff,
+        )
     shipment = ShipmentOut.model_validate(found.shipment) if found.shipment else None
     accepted = [line.accepted_quantity for line in lines if line.accepted_quantity is not None]
     return ExchangeOut.model_validate(
         {
-            **_summary_fields(caller, home, found),
+            **_summary_fields(caller, home, home_name, found),
             **_line_fields(
                 len(lines),
                 [line.title for line in lines[:LISTED_TITLES]],
@@ -216,7 +121,10 @@ def view(engine: Engine, home: str, caller: Caller, exchange_id: str) -> Exchang
                 }
                 for claim in claims
             ],
-            "history": [{**event._asdict(), "at": event.at} for event in events],
+            "history": [
+                {**event._asdict(), "at": event.at, "actor_name": who[event.actor]}
+                for event in events
+            ],
             "marc_batches": list(batches),
         }
     )
@@ -230,8 +138,8 @@ class ListQuery:
     """What an exchange list was asked for; a filter left empty is not applied.
 
     Hashable, so it is part of the read cache's key. ``direction`` is seen from the reader's
-    side; ``q`` is words to find in the lines' title, author or ISBN, or the start of the
-    exchange id (the pages search; the API filters on the others only).
+    side; ``q`` is words to find in the lines' title, author or ISBN, in the exchange's number
+    (EX-2026-0042, or a part of it such as 2026-0042), or the start of the exchange id.
     """
 
     state: str | None = None
@@ -241,6 +149,7 @@ class ListQuery:
     q: str | None = None
     limit: int = 100
     offset: int = 0
+    sort: Sort | None = None  # a column of ``list_orders.EXCHANGE_COLUMNS``; None: newest first
 
 
 # Built once per combination of filters (the number of words counts as one), values left as
@@ -255,6 +164,7 @@ def _list_statements(
     by_year: bool,
     words: int,
     page_columns: bool,
+    sort: Sort | None = None,
 ) -> tuple[Select[Any], Select[Any]]:
     """The page query and its count for one combination of filters, values left as binds."""
     conditions = []
@@ -279,13 +189,19 @@ def _list_statements(
             )
         )
         conditions.append(
-            or_(_EX.id.in_(matching_lines), _EX.id.startswith(bindparam(f"prefix_{n}")))
+            or_(
+                _EX.id.in_(matching_lines),
+                _EX.id.startswith(bindparam(f"prefix_{n}")),
+                _EX.number.ilike(pattern),
+            )
         )
     page = (
-        core_select(*_SUMMARY_COLUMNS, *(_PAGE_COLUMNS if page_columns else ()))
-        .join_from(_EXCHANGES, _PARTNERS, _WITH_PARTNER)
-        .where(*conditions)
-        .order_by(_EX.created_at.desc(), _EX.id)
+        exchange_order(
+            core_select(*_SUMMARY_COLUMNS, *(_PAGE_COLUMNS if page_columns else ()))
+            .join_from(_EXCHANGES, _PARTNERS, _WITH_PARTNER)
+            .where(*conditions),
+            sort,
+        )
         .limit(bindparam("limit", type_=Integer))
         .offset(bindparam("offset", type_=Integer))
     )
@@ -309,8 +225,8 @@ def list_rows(
     """One page of the caller's exchanges, newest first, and how many there are in all.
 
     Each row holds the summary columns (id, state, stored direction, respond by, created,
-    updated, partner code); with ``page_columns`` the partner's name, the shipment and the
-    receipt days follow.
+    updated, partner code, partner name, number: ``SUMMARY_WIDTH`` of them); with
+    ``page_columns`` the shipment and the receipt days follow.
     """
     words = (query.q or "").split()
     direction = query.direction
@@ -322,6 +238,7 @@ def list_rows(
         bool(query.year),
         len(words),
         page_columns,
+        query.sort,
     )
     year = _year(query.year) if query.year else (None, None)
     values: dict[str, Any] = {
@@ -352,13 +269,6 @@ def _line_rows(conn: Connection, exchange_ids: Sequence[str]) -> Sequence[Sequen
     return conn.execute(_LINE_TOTALS, {"exchange_ids": list(exchange_ids)}).all()
 
 
-def line_totals(
-    conn: Connection, exchange_ids: Sequence[str]
-) -> dict[str, tuple[int, int, str | None]]:
-    """Lines, copies and the first title (alphabetically) of each exchange that has lines."""
-    return {row[0]: (row[1], row[2], row[3]) for row in _line_rows(conn, exchange_ids)}
-
-
 def _listed_lines(conn: Connection, exchange_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
     """``_line_fields`` of each exchange on a page of the API's list."""
     return {
@@ -370,14 +280,21 @@ def _listed_lines(conn: Connection, exchange_ids: Sequence[str]) -> dict[str, di
 _NO_LINES = _line_fields(0, [], 0, None)
 
 
-def list_for(engine: Engine, home: str, caller: Caller, query: ListQuery) -> Page[ExchangeSummary]:
+def list_for(
+    engine: Engine,
+    home: str,
+    caller: Caller,
+    query: ListQuery,
+    *,
+    home_name: str | None = None,
+) -> Page[ExchangeSummary]:
     with engine.connect() as conn:
         rows, total = list_rows(conn, caller, query)
         lines = _listed_lines(conn, [row[0] for row in rows])
     return _PAGE.validate_python(
         {
             "items": [
-                {**_summary_fields(caller, home, row), **lines.get(row[0], _NO_LINES)}
+                {**_summary_fields(caller, home, home_name, row), **lines.get(row[0], _NO_LINES)}
                 for row in rows
             ],
             "total": total,
@@ -395,7 +312,10 @@ async def list_answer(ctx: Context, caller: Caller, query: ListQuery) -> read_ca
     """``list_for`` as JSON, from the read cache while the database has not changed."""
 
     def build() -> bytes:
-        return _PAGE.dump_json(list_for(ctx.engine, ctx.settings.home_code, caller, query))
+        settings = ctx.settings
+        return _PAGE.dump_json(
+            list_for(ctx.engine, settings.home_code, caller, query, home_name=settings.home_name)
+        )
 
     key = ("list", caller.role, caller.partner_id, query)
     return await read_cache.answer(ctx.reads, key, build)
@@ -406,6 +326,9 @@ async def view_answer(ctx: Context, caller: Caller, exchange_id: str) -> read_ca
     key = ("exchange", caller.role, caller.partner_id, exchange_id)
 
     def build() -> bytes:
-        return _EXCHANGE.dump_json(view(ctx.engine, ctx.settings.home_code, caller, exchange_id))
+        settings = ctx.settings
+        return _EXCHANGE.dump_json(
+            view(ctx.engine, settings.home_code, caller, exchange_id, home_name=settings.home_name)
+        )
 
     return await read_cache.answer(ctx.reads, key, build)

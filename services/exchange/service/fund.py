@@ -7,8 +7,10 @@ same copy, on PostgreSQL (row lock, condition re-checked) and SQLite (one writer
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import ColumnElement, Engine, case, func, update
 from sqlmodel import Session, col, select
@@ -18,7 +20,13 @@ from services.exchange.models import FundItem, Reservation
 from services.exchange.problems import Problem
 from services.exchange.schemas.common import Page
 from services.exchange.schemas.fund import DepositIn, FundItemOut
+from services.exchange.service import audit
+from services.exchange.service.list_orders import FUND_COLUMNS
+from services.exchange.service.sorting import Sort, order_by
 from services.exchange.storage.db import session_scope
+
+if TYPE_CHECKING:
+    from services.exchange.service.keys import Caller
 
 HELD = "held"
 RELEASED = "released"
@@ -82,15 +90,22 @@ def reserve(session: Session, exchange_id: str, wanted: list[Wanted]) -> None:
         )
 
 
-def _held(session: Session, exchange_id: str) -> list[Reservation]:
+def _held(session: Session, exchange_id: str, line_id: str | None = None) -> list[Reservation]:
+    query = select(Reservation).where(
+        col(Reservation.exchange_id) == exchange_id, col(Reservation.state) == HELD
+    )
+    if line_id is not None:
+        query = query.where(col(Reservation.line_id) == line_id)
     return list(
         session.scalars(
-            select(Reservation)
-            .where(col(Reservation.exchange_id) == exchange_id, col(Reservation.state) == HELD)
-            .order_by(col(Reservation.fund_item_id), col(Reservation.id))
-            .with_for_update()
+            query.order_by(col(Reservation.fund_item_id), col(Reservation.id)).with_for_update()
         )
     )
+
+
+def held_copies(session: Session, exchange_id: str, line_id: str) -> int:
+    """Copies held for one line of the exchange (after shipping: for a resend)."""
+    return sum(r.copies for r in _held(session, exchange_id, line_id))
 
 
 def _unreserve(session: Session, item_id: int, copies: int, shipped: int = 0) -> None:
@@ -104,9 +119,15 @@ def _unreserve(session: Session, item_id: int, copies: int, shipped: int = 0) ->
     )
 
 
-def release(session: Session, exchange_id: str, keep: dict[str, int] | None = None) -> None:
-    """Give back held copies: all of them, or what exceeds ``keep`` (accepted copies per line)."""
-    for r in _held(session, exchange_id):
+def release(
+    session: Session,
+    exchange_id: str,
+    keep: dict[str, int] | None = None,
+    line_id: str | None = None,
+) -> None:
+    """Give back held copies: all of them (of ``line_id`` only, if given), or what exceeds
+    ``keep`` (accepted copies per line)."""
+    for r in _held(session, exchange_id, line_id):
         kept = min(r.copies, keep.get(r.line_id, 0)) if keep is not None else 0
         if r.copies - kept:
             _unreserve(session, r.fund_item_id, r.copies - kept)
@@ -117,12 +138,38 @@ def release(session: Session, exchange_id: str, keep: dict[str, int] | None = No
         session.add(r)
 
 
-def consume(session: Session, exchange_id: str) -> None:
-    """The held copies left in the parcel: they are no longer in the fund."""
-    for r in _held(session, exchange_id):
+def consume(session: Session, exchange_id: str, line_id: str | None = None) -> int:
+    """The held copies left in the parcel (of ``line_id`` only, if given): they are no longer
+    in the fund. Returns how many."""
+    taken = 0
+    for r in _held(session, exchange_id, line_id):
         _unreserve(session, r.fund_item_id, r.copies, shipped=r.copies)
         r.state = CONSUMED
         session.add(r)
+        taken += r.copies
+    return taken
+
+
+def take_out(session: Session, exchange_id: str, line_id: str, item_id: int, copies: int) -> bool:
+    """Copies leave the fund without a hold first, if it still has them: False, and nothing
+    changed, if it has fewer."""
+    result = session.execute(
+        update(FundItem)
+        .where(col(FundItem.id) == item_id, _available() >= copies)
+        .values(copies_shipped=col(FundItem.copies_shipped) + copies)
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        return False
+    session.add(
+        Reservation(
+            fund_item_id=item_id,
+            exchange_id=exchange_id,
+            line_id=line_id,
+            copies=copies,
+            state=CONSUMED,
+        )
+    )
+    return True
 
 
 def available_copies(item: FundItem) -> int:
@@ -138,8 +185,12 @@ def _out(item: FundItem) -> FundItemOut:
     )
 
 
-def deposit(engine: Engine, body: DepositIn, retention: int) -> tuple[FundItemOut, bool]:
-    """Register deposited copies; the same publication deposited again adds to its record."""
+def deposit(
+    engine: Engine, body: DepositIn, retention: int, caller: Caller | None = None
+) -> tuple[FundItemOut, bool]:
+    """Register deposited copies; the same publication deposited again adds to its record.
+    The audit entry (in the same transaction) names the copies and the counters before and
+    after."""
     isbn = marc.normalise_isbn(body.isbn) if body.isbn else None
     issn = marc.normalise_issn(body.issn) if body.issn else None
     now = datetime.now(UTC)
@@ -172,7 +223,11 @@ def deposit(engine: Engine, body: DepositIn, retention: int) -> tuple[FundItemOu
             )
             session.add(item)
             session.flush()
+            after = audit.snapshot(item, copies_deposited=body.copies)
+            key = str(item.id)
+            audit.changed(session, caller, audit.DEPOSIT, key, audit.DEPOSITED, after=after)
             return _out(item), True
+        before = audit.snapshot(match)
         total = col(FundItem.copies_received) + body.copies
         session.execute(
             update(FundItem)
@@ -184,6 +239,8 @@ def deposit(engine: Engine, body: DepositIn, retention: int) -> tuple[FundItemOu
             )
         )
         session.refresh(match)
+        after = audit.snapshot(match, copies_deposited=body.copies)
+        audit.changed(session, caller, audit.DEPOSIT, str(match.id), audit.DEPOSITED, before, after)
         return _out(match), False
 
 
@@ -195,7 +252,10 @@ def list_fund(
     available_only: bool,
     limit: int,
     offset: int,
+    issn: str | None = None,
+    sort: Sort | None = None,
 ) -> Page[FundItemOut]:
+    """A page of the fund, by title unless ``sort`` names a column of ``FUND_SORTABLE``."""
     query = select(FundItem)
     if available_only:
         query = query.where(_available() > 0)
@@ -204,6 +264,11 @@ def list_fund(
         if wanted is None:
             raise Problem(422, "validation-error", f"isbn: {isbn!r} is not an ISBN")
         query = query.where(col(FundItem.isbn) == wanted)
+    if issn:
+        wanted = marc.normalise_issn(issn)
+        if wanted is None:
+            raise Problem(422, "validation-error", f"issn: {issn!r} is not an ISSN")
+        query = query.where(col(FundItem.issn) == wanted)
     for word in (q or "").split():
         pattern = f"%{word}%"
         query = query.where(
@@ -211,8 +276,70 @@ def list_fund(
         )
     with Session(engine) as session:
         total = session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
-        rows = session.scalars(query.order_by(col(FundItem.title)).limit(limit).offset(offset))
+        columns = {**FUND_COLUMNS, "available": _available()}
+        ordered = order_by(columns, sort, [col(FundItem.title)], col(FundItem.id))
+        rows = session.scalars(query.order_by(*ordered).limit(limit).offset(offset))
         return Page(items=[_out(i) for i in rows], total=total, limit=limit, offset=offset)
+
+
+_ISSN_TYPED = re.compile(r"(?:ISSN\s*:?\s*)?[0-9]{4}[\s-]?[0-9]{3}[0-9X]", re.IGNORECASE)
+_ISBN_PREFIX = re.compile(r"^ISBN(?:[\s-]*1[03])?\s*:?\s*", re.IGNORECASE)
+_ISBN_TYPED = re.compile(r"[0-9][0-9\s-]{8,16}[0-9X]", re.IGNORECASE)
+
+
+@dataclass(frozen=True, slots=True)
+class SearchTerms:
+    """What a search box held: an ISBN, an ISSN, or words of the title or author."""
+
+    isbn: str | None = None
+    issn: str | None = None
+    words: str | None = None
+
+
+def search_terms(text: str | None) -> SearchTerms:
+    """Read a search box as a librarian types into it.
+
+    A box holding only an ISBN (10 or 13 digits, with or without hyphens or spaces, "ISBN"
+    before it or not) or only an ISSN (NNNN-NNNX) looks the publication up by that number,
+    normalised as deposits store it; anything else is words of the title or author.
+    """
+    typed = (text or "").strip()
+    if not typed:
+        return SearchTerms()
+    if _ISSN_TYPED.fullmatch(typed):
+        issn = marc.normalise_issn(typed)
+        if issn is not None:
+            return SearchTerms(issn=issn)
+    number = _ISBN_PREFIX.sub("", typed)
+    if _ISBN_TYPED.fullmatch(number):
+        digits = re.sub(r"[^0-9X]", "", number.upper())
+        isbn = marc.normalise_isbn(digits) if len(digits) in (10, 13) else None
+        if isbn is not None:
+            return SearchTerms(isbn=isbn)
+    return SearchTerms(words=typed)
+
+
+def search(
+    engine: Engine,
+    text: str | None,
+    *,
+    available_only: bool,
+    limit: int,
+    offset: int,
+    sort: Sort | None = None,
+) -> Page[FundItemOut]:
+    """The fund as a search box finds it: the fund page and the proposal page both use this."""
+    terms = search_terms(text)
+    return list_fund(
+        engine,
+        q=terms.words,
+        isbn=terms.isbn,
+        issn=terms.issn,
+        available_only=available_only,
+        limit=limit,
+        offset=offset,
+        sort=sort,
+    )
 
 
 def items(engine: Engine, ids: list[int]) -> list[FundItemOut]:

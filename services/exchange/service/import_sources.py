@@ -6,6 +6,10 @@ the upload named one (settled when the batch is stored, so every chunk of one fi
 alike), and its heading form how the names of UNIMARC records become MARC 21 headings.
 The ISIL and the RUSMARC format that go into converted records come from the uploader, as
 they always have.
+
+The source of the control numbers (``control_agency``) is the partner of an exchange it sends
+us, whoever uploads its records: a record without 003 carries that partner's 001. It is the
+partner's ISIL, else its code here (``partner:CODE``), so its numbers stay apart from others'.
 """
 
 from __future__ import annotations
@@ -25,6 +29,15 @@ class Source:
     isil: str | None = None
     source_format: str | None = None
     heading_form: marc.HeadingForm | None = None
+    # Whose 001 a record without 003 carries (``matching.record_keys``); None: not known.
+    control_agency: str | None = None
+
+
+INCOMING = "incoming"  # the stored direction of an exchange the partner sends
+
+
+def control_agency(partner: Partner) -> str:
+    return (partner.isil or "").strip() or f"partner:{partner.code}"
 
 
 def source_of(session: Session, batch: MarcBatch) -> Source:
@@ -34,14 +47,18 @@ def source_of(session: Session, batch: MarcBatch) -> Source:
             select(Partner).where(col(Partner.code) == batch.uploaded_by)
         ).first()
     owner = uploader
+    agency = None
     if batch.exchange_id is not None:
         exchange = session.get(Exchange, batch.exchange_id)
         if exchange is not None:
             owner = session.get(Partner, exchange.partner_id)
+            if owner is not None and exchange.direction == INCOMING:
+                agency = control_agency(owner)
     return Source(
         isil=uploader.isil if uploader else None,
         source_format="rusmarc" if uploader and uploader.marc_format == "rusmarc" else None,
         heading_form=heading_form(owner.heading_form) if owner else None,
+        control_agency=agency,
     )
 
 

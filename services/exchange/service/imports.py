@@ -1,13 +1,14 @@
-"""Importing a stored MARC file into the catalogue, one chunk of records at a time.
+"""Staging a stored MARC file, one chunk of records at a time: nothing reaches the catalogue.
 
 Each record is read and converted to MARC 21 with ``marc/``, checked (errors are kept in its
-outcome's flags, for the cataloguer; they do not stop the import), matched, then stored.
+outcome's flags, for the cataloguer; they do not stop the import), matched, then staged: its
+outcome keeps the proposed action (create, merge, multi_match, duplicate, rejected), the
+reason and the match points, with the converted record and its index. The commit
+(``service/commit.py``) writes the catalogue later, as the cataloguer decided.
 
 Each chunk is one transaction that also moves the batch's progress (records done, byte
 offset of the next record). A chunk retried after a crash finds its progress already moved
-and writes nothing twice; a chunk that never committed is simply done again. Every record
-ends with an outcome: created, merged, multi_match, duplicate or rejected (in a dry run:
-would_create and would_merge, and nothing reaches the catalogue).
+and writes nothing twice; a chunk that never committed is simply done again.
 """
 
 from __future__ import annotations
@@ -17,36 +18,41 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Engine, insert, update
+from sqlalchemy import Engine, text
 from sqlmodel import Session, col, select
 
 import marc
 from services.exchange.models import (
     BatchKey,
-    CatalogueRecord,
     ExchangeLine,
     ImportOutcome,
     MarcBatch,
     RecordKey,
 )
+from services.exchange.service import batch_states as bs
 from services.exchange.service import matching
 from services.exchange.service.import_sources import Source, source_of, text_encoding
 from services.exchange.storage import bulk
 from services.exchange.storage.db import session_scope
 from workflows.importing.types import ChunkProgress
 
-RUNNING = "running"
-COMPLETED = "completed"
-FAILED = "failed"
+STAGING = bs.STAGING
+STAGED = bs.STAGED
+FAILED = bs.FAILED
+# Kept for old callers: a batch of the old scheme was "running", then "completed".
+RUNNING = STAGING
+COMPLETED = STAGED
 
-CREATED = "created"
-MERGED = "merged"
-MULTI_MATCH = "multi_match"
-DUPLICATE = "duplicate"
-REJECTED = "rejected"
-WOULD_CREATE = "would_create"
-WOULD_MERGE = "would_merge"
-IMPORTED = frozenset({CREATED, MERGED, WOULD_CREATE, WOULD_MERGE})
+CREATE = bs.CREATE
+MERGE = bs.MERGE
+MULTI_MATCH = bs.MULTI_MATCH
+DUPLICATE = bs.DUPLICATE
+REJECTED = bs.REJECTED
+# What a commit did to the catalogue (``ImportOutcome.applied``).
+CREATED = bs.CREATED
+MERGED = bs.MERGED
+# Proposed actions that bring a record into the catalogue, or may (a multi-match).
+IMPORTED = frozenset({CREATE, MERGE})
 
 CHUNK_SIZE = 1_000
 
@@ -70,7 +76,8 @@ class _Prepared:
 
 def _prepare(item: marc.ReadRecord | marc.RejectedRecord, source: Source) -> _Prepared:
     """The record as MARC 21, converted as its source says (the partner's ISIL for 035,
-    RUSMARC local fields, the heading form), checked and indexed; or why it was rejected."""
+    RUSMARC local fields, the heading form), checked, indexed and keyed (a 001 without 003
+    keyed with the source's control agency); or why it was rejected."""
     if isinstance(item, marc.RejectedRecord):
         return _Prepared(item.index, item.offset, reason=item.reason, raw=item.raw)
     try:
@@ -87,12 +94,13 @@ def _prepare(item: marc.ReadRecord | marc.RejectedRecord, source: Source) -> _Pr
             for f in marc.check_record(record)
             if f.severity == "error"
         )
+        index = marc.index_record(record)
         return _Prepared(
             item.index,
             item.offset,
-            keys=matching.record_keys(record),
+            keys=matching.record_keys(record, source.control_agency, index),
             data=data,
-            index=marc.index_record(record),
+            index=index,
             flags=tuple(item.flags),
             problems=problems,
         )
@@ -132,7 +140,7 @@ def import_chunk(
         batch = session.get(MarcBatch, batch_id)
         if batch is None:
             raise BatchNotFound(f"MARC batch {batch_id} does not exist")
-        if batch.processed >= start_index or batch.state != RUNNING:
+        if batch.processed >= start_index or batch.state != STAGING:
             return _progress(batch)  # this chunk committed before; a retry changes nothing
         source = source_of(session, batch)
         targets = _line_targets(session, batch.exchange_id)
@@ -179,20 +187,12 @@ def _store(
         in_catalogue = _catalogue_candidates(session, all_keys)
         seen = _seen_in_batch(session, batch_id, all_keys)
         outcomes: list[dict[str, Any]] = []
-        new_records: list[dict[str, Any]] = []
-        new_keys: list[tuple[int, list[str]]] = []  # index in new_records, keys
-        merges: dict[int, int] = {}
         batch_keys: list[dict[str, Any]] = []
         counts = dict.fromkeys(
             ("created", "merged", "multi_matches", "duplicates", "rejected", "suspects"), 0
         )
         for p in prepared:
-            outcome: dict[str, Any] = {
-                "batch_id": batch_id,
-                "position": p.position,
-                "title": p.index.title if p.index else None,
-                "flags": [*p.flags, *p.problems] or None,
-            }
+            outcome = _staged_outcome(batch_id, p)
             outcomes.append(outcome)
             if p.flags:
                 counts["suspects"] += 1
@@ -200,60 +200,36 @@ def _store(
                 outcome.update(outcome=REJECTED, reason=p.reason, raw=p.raw)
                 counts["rejected"] += 1
                 continue
-            earlier = next((seen[k] for k in p.keys if k in seen), None)
+            identity = matching.identity_keys(p.keys)  # review keys make no duplicates
+            earlier = next((seen[k] for k in identity if k in seen), None)
             if earlier is not None:
                 outcome.update(
                     outcome=DUPLICATE,
                     reason=f"the same publication as record {earlier} of this file",
+                    match_points=_points([k for k in identity if seen.get(k) == earlier]),
                 )
                 counts["duplicates"] += 1
                 continue
-            for key in p.keys:
+            for key in identity:
                 seen[key] = p.position
                 batch_keys.append({"batch_id": batch_id, "key": key, "position": p.position})
             if targets:
                 outcome["line_id"] = matching.match_line(targets, p.keys, p.index)
-            decision, candidates = matching.catalogue_decision(p.keys, in_catalogue)
-            if decision == "multi_match":
+            found = matching.match_catalogue(p.keys, in_catalogue)
+            outcome["match_points"] = found.points or None
+            if found.proposed == MULTI_MATCH:
                 outcome.update(
-                    outcome=MULTI_MATCH,
-                    candidates=candidates,
-                    reason=f"{len(candidates)} catalogue records share its identifiers",
+                    outcome=MULTI_MATCH, candidates=found.candidates, reason=found.reason
                 )
                 counts["multi_matches"] += 1
-            elif decision == "merge":
-                outcome.update(
-                    outcome=WOULD_MERGE if batch.dry_run else MERGED, record_id=candidates[0]
-                )
-                merges[candidates[0]] = merges.get(candidates[0], 0) + 1
+            elif found.proposed == MERGE:
+                outcome.update(outcome=MERGE, record_id=found.candidates[0], reason=found.reason)
                 counts["merged"] += 1
             else:
-                outcome["outcome"] = WOULD_CREATE if batch.dry_run else CREATED
+                outcome["outcome"] = CREATE
                 counts["created"] += 1
-                new_keys.append((len(new_records), p.keys))
-                idx = p.index
-                new_records.append(
-                    {
-                        "batch_id": batch_id,
-                        "exchange_id": batch.exchange_id,
-                        "position": p.position,
-                        "control_number": idx.control_number,
-                        "title": idx.title,
-                        "isbn": idx.isbn,
-                        "issn": idx.issn,
-                        "author": idx.author,
-                        "year": idx.year,
-                        "holdings": 1,
-                        "marc": p.data,
-                        "created_at": now,
-                    }
-                )
-                outcome["_new"] = len(new_records) - 1
-        if not batch.dry_run:
-            _write_catalogue(session, new_records, new_keys, merges, outcomes)
         for outcome in outcomes:
-            outcome.pop("_new", None)
-            for column in ("outcome", "record_id", "line_id", "reason", "candidates", "raw"):
+            for column in _OUTCOME_DEFAULTS:
                 outcome.setdefault(column, None)
         bulk.insert_rows(session, ImportOutcome, outcomes)
         bulk.insert_rows(session, BatchKey, batch_keys)
@@ -280,15 +256,56 @@ def _store(
                 ),
             ]
         if done:
-            batch.state = COMPLETED
+            batch.state = STAGED
             batch.finished_at = now
         session.add(batch)
         session.flush()
         return _progress(batch)
 
 
+_OUTCOME_DEFAULTS = (
+    "outcome",
+    "record_id",
+    "line_id",
+    "reason",
+    "candidates",
+    "raw",
+    "match_points",
+)
+
+
+def _staged_outcome(batch_id: str, p: _Prepared) -> dict[str, Any]:
+    """The outcome row of one record, with what the commit needs: its converted MARC 21, its
+    index and its keys, so that the commit never reads or converts the file again."""
+    idx = p.index
+    return {
+        "batch_id": batch_id,
+        "position": p.position,
+        "title": idx.title if idx else None,
+        "flags": [*p.flags, *p.problems] or None,
+        "marc": p.data,
+        "keys": p.keys or None,
+        "control_number": idx.control_number if idx else None,
+        "isbn": idx.isbn if idx else None,
+        "issn": idx.issn if idx else None,
+        "author": idx.author if idx else None,
+        "year": idx.year if idx else None,
+    }
+
+
+def _points(keys: list[str]) -> list[str] | None:
+    return list(dict.fromkeys(matching.point_of(k) for k in keys)) or None
+
+
 def _catalogue_candidates(session: Session, keys: list[str]) -> dict[str, set[int]]:
     found: dict[str, set[int]] = {}
+    if bulk.is_postgresql(session):  # one array parameter: no statement of 500 to plan
+        matched = session.execute(
+            text("SELECT key, record_id FROM record_key WHERE key = ANY(:keys)"), {"keys": keys}
+        )
+        for key, record_id in matched:
+            found.setdefault(key, set()).add(record_id)
+        return found
     for start in range(0, len(keys), 500):
         rows = session.exec(
             select(RecordKey.key, RecordKey.record_id).where(
@@ -302,6 +319,12 @@ def _catalogue_candidates(session: Session, keys: list[str]) -> dict[str, set[in
 
 def _seen_in_batch(session: Session, batch_id: str, keys: list[str]) -> dict[str, int]:
     seen: dict[str, int] = {}
+    if bulk.is_postgresql(session):
+        earlier = session.execute(
+            text("SELECT key, position FROM batch_key WHERE batch_id = :b AND key = ANY(:keys)"),
+            {"b": batch_id, "keys": keys},
+        )
+        return {key: position for key, position in earlier}
     for start in range(0, len(keys), 500):
         rows = session.exec(
             select(BatchKey.key, BatchKey.position).where(
@@ -314,49 +337,11 @@ def _seen_in_batch(session: Session, batch_id: str, keys: list[str]) -> dict[str
     return seen
 
 
-def _write_catalogue(
-    session: Session,
-    new_records: list[dict[str, Any]],
-    new_keys: list[tuple[int, list[str]]],
-    merges: dict[int, int],
-    outcomes: list[dict[str, Any]],
-) -> None:
-    """Bulk writes: records with RETURNING ids, their keys, and holdings of merged records."""
-    ids: list[int] = []
-    if new_records:
-        if bulk.is_postgresql(session):
-            ids = bulk.allocate_ids(session, CatalogueRecord, len(new_records))
-            for record_id, row in zip(ids, new_records, strict=True):
-                row["id"] = record_id
-            bulk.insert_rows(session, CatalogueRecord, new_records)
-        else:
-            result = session.execute(
-                insert(CatalogueRecord).returning(
-                    col(CatalogueRecord.id), sort_by_parameter_order=True
-                ),
-                bulk.storable_rows(new_records),
-            )
-            ids = [row[0] for row in result]
-        keys = [
-            {"record_id": ids[i], "key": key} for i, record_keys in new_keys for key in record_keys
-        ]
-        bulk.insert_rows(session, RecordKey, keys)
-    for outcome in outcomes:
-        if "_new" in outcome:
-            outcome["record_id"] = ids[outcome["_new"]]
-    for record_id, copies in merges.items():
-        session.execute(
-            update(CatalogueRecord)
-            .where(col(CatalogueRecord.id) == record_id)
-            .values(holdings=col(CatalogueRecord.holdings) + copies)
-        )
-
-
 def _progress(batch: MarcBatch) -> ChunkProgress:
     return ChunkProgress(
         next_index=batch.processed + 1,
         next_offset=batch.next_offset,
-        done=batch.state != RUNNING,
+        done=batch.state != STAGING,
         processed=batch.processed,
         imported=batch.imported,
         rejected=len(batch.rejected or []),
@@ -371,7 +356,7 @@ def fail_batch(engine: Engine, batch_id: str, error: str) -> ChunkProgress:
         batch = session.get(MarcBatch, batch_id, with_for_update=True)
         if batch is None:
             return ChunkProgress(1, 0, True, 0, 0, 0, error=f"MARC batch {batch_id} does not exist")
-        if batch.state == RUNNING:
+        if batch.state == STAGING:
             batch.state, batch.finished_at = FAILED, datetime.now(UTC)
             batch.error = bulk.storable(error)
             session.add(batch)

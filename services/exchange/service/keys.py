@@ -37,6 +37,7 @@ from sqlmodel import Session, col, select
 from services.exchange.models import ApiKey, Partner
 from services.exchange.problems import Problem, not_found
 from services.exchange.schemas.keys import KeyCreated, KeyIn, KeyOut
+from services.exchange.service import audit
 from services.exchange.storage.db import session_scope
 
 ADMIN = "admin"
@@ -273,7 +274,7 @@ def _out(row: ApiKey, partner: str | None) -> KeyOut:
     )
 
 
-def create(engine: Engine, body: KeyIn) -> KeyCreated:
+def create(engine: Engine, body: KeyIn, caller: Caller | None = None) -> KeyCreated:
     with session_scope(engine) as session:
         partner_id = None
         if body.role == PARTNER_ROLE:
@@ -287,6 +288,8 @@ def create(engine: Engine, body: KeyIn) -> KeyCreated:
             raise Problem(422, "validation-error", "partner: only partner keys name a partner")
         row, token = new_key(session, body.role, partner_id, body.label, body.expires_at)
         session.flush()
+        after = audit.snapshot(row, partner=body.partner)
+        audit.changed(session, caller, audit.KEY, row.id, audit.CREATED, after=after)
         return KeyCreated(**_out(row, body.partner).model_dump(), key=token)
 
 
@@ -301,7 +304,7 @@ def list_all(engine: Engine, include_revoked: bool) -> list[KeyOut]:
         return [_out(key, partner.code if partner else None) for key, partner in rows]
 
 
-def revoke(engine: Engine, key_id: str) -> None:
+def revoke(engine: Engine, key_id: str, caller: Caller | None = None) -> None:
     with session_scope(engine) as session:
         result = session.execute(
             update(ApiKey)
@@ -310,11 +313,19 @@ def revoke(engine: Engine, key_id: str) -> None:
         )
         if result.rowcount == 0:  # type: ignore[attr-defined]
             raise not_found(f"key {key_id}")
+        revoked = session.get(ApiKey, key_id)
+        if revoked is not None:
+            before, after = audit.snapshot(revoked, revoked_at=None), audit.snapshot(revoked)
+            audit.changed(session, caller, audit.KEY, key_id, audit.REVOKED, before, after)
     _keys_changed(engine)
 
 
 def rotate_partner_key(
-    engine: Engine, partner: Partner, overlap: timedelta, label: str | None
+    engine: Engine,
+    partner: Partner,
+    overlap: timedelta,
+    label: str | None,
+    caller: Caller | None = None,
 ) -> KeyCreated:
     """A new partner key; the partner's current keys keep working for ``overlap`` only."""
     now = datetime.now(UTC)
@@ -326,10 +337,15 @@ def rotate_partner_key(
             )
         ):
             if row.expires_at is None or row.expires_at > ends:
+                before = audit.snapshot(row, partner=partner.code)
                 row.expires_at = ends
                 session.add(row)
+                after = audit.snapshot(row, partner=partner.code)
+                audit.changed(session, caller, audit.KEY, row.id, audit.UPDATED, before, after)
         row, token = new_key(session, PARTNER_ROLE, partner.id, label)
         session.flush()
+        after = audit.snapshot(row, partner=partner.code)
+        audit.changed(session, caller, audit.KEY, row.id, audit.CREATED, after=after)
         created = KeyCreated(**_out(row, partner.code).model_dump(), key=token)
     _keys_changed(engine)  # the older keys now expire sooner than the cache may remember
     return created

@@ -11,6 +11,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from decimal import Decimal
+from typing import Any
 
 from sqlmodel import Session
 
@@ -18,6 +19,7 @@ from services.exchange.models import Exchange, ExchangeLine
 from services.exchange.schemas.exchanges import LineIn
 from services.exchange.service import fund
 from services.exchange.service.exchange_queries import OUTGOING
+from workflows.exchange.notes import Note
 from workflows.exchange.types import LineOffer, LineSpec
 
 
@@ -70,6 +72,20 @@ def write_offer_lines(
     return offers
 
 
-def offer_note(offers: Sequence[LineOffer]) -> str:
-    """What the history says about an offer: how many lines and copies."""
-    return f"{len(offers)} lines, {sum(offer.quantity for offer in offers)} copies"
+def offer_note(offers: Sequence[LineOffer], *, revised: bool = False) -> Note:
+    """What the history says about an offer (or its revision): how many lines and copies."""
+    lines, copies = len(offers), sum(offer.quantity for offer in offers)
+    text = f"{lines} {'line' if lines == 1 else 'lines'}, "
+    text += f"{copies} {'copy' if copies == 1 else 'copies'}"
+    if revised:
+        text = f"revised: {text}"
+    return Note(text, "revised" if revised else "offer", {"lines": lines, "copies": copies})
+
+
+def event_note(note: Note) -> dict[str, Any]:
+    """A note as the history's columns: the English text, the message id and its values."""
+    return {
+        "note": note.text,
+        "note_id": note.id,
+        "note_params": dict(note.params) if note.id else None,
+    }

@@ -20,7 +20,7 @@ from services.exchange.schemas.partners import (
     PartnerPatch,
     WebhookSecret,
 )
-from services.exchange.service import keys, webhooks
+from services.exchange.service import audit, keys, webhooks
 from services.exchange.service.access import visible_partner
 from services.exchange.service.keys import PARTNER_ROLE, Caller, new_key
 from services.exchange.settings import Settings
@@ -32,7 +32,9 @@ def _out(p: Partner) -> PartnerOut:
     return out.model_copy(update={"created_at": p.created_at})
 
 
-def create(engine: Engine, settings: Settings, body: PartnerIn) -> PartnerCreated:
+def create(
+    engine: Engine, settings: Settings, body: PartnerIn, caller: Caller | None = None
+) -> PartnerCreated:
     if body.code.casefold() == settings.home_code.casefold():
         raise Problem(409, "partner-exists", f"{body.code} is the code of our own library")
     url = webhooks.validated(
@@ -55,6 +57,10 @@ def create(engine: Engine, settings: Settings, body: PartnerIn) -> PartnerCreate
             session.add(partner)
             session.flush()
             key, token = new_key(session, PARTNER_ROLE, partner.id, "registration")
+            after = audit.snapshot(partner)
+            audit.changed(session, caller, audit.PARTNER, partner.code, audit.CREATED, after=after)
+            after = audit.snapshot(key, partner=partner.code)
+            audit.changed(session, caller, audit.KEY, key.id, audit.CREATED, after=after)
             out = PartnerCreated(
                 **_out(partner).model_dump(),
                 api_key=token,
@@ -87,10 +93,13 @@ def update(
         )
     with session_scope(engine) as session:
         partner = visible_partner(session, caller, code)
+        before = audit.snapshot(partner)
         for field, value in changes.items():
             setattr(partner, field, value)
         session.add(partner)
         session.flush()
+        after = audit.snapshot(partner)
+        audit.changed(session, caller, audit.PARTNER, partner.code, audit.UPDATED, before, after)
         return _out(partner)
 
 
@@ -99,13 +108,16 @@ def new_webhook_secret(engine: Engine, caller: Caller, code: str) -> WebhookSecr
         partner = visible_partner(session, caller, code)
         partner.webhook_secret = secrets.token_urlsafe(32)
         session.add(partner)
+        audit.changed(session, caller, audit.PARTNER, partner.code, audit.SECRET_RENEWED)
         return WebhookSecret(webhook_secret=partner.webhook_secret)
 
 
 def rotate_key(engine: Engine, caller: Caller, code: str, body: RotateIn) -> KeyCreated:
     with Session(engine) as session:
         partner = visible_partner(session, caller, code)
-    return keys.rotate_partner_key(engine, partner, timedelta(hours=body.overlap_hours), body.label)
+    return keys.rotate_partner_key(
+        engine, partner, timedelta(hours=body.overlap_hours), body.label, caller=caller
+    )
 
 
 def get(engine: Engine, caller: Caller, code: str) -> PartnerOut:

@@ -9,14 +9,15 @@ from __future__ import annotations
 
 from dataclasses import asdict
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import Engine, delete
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from services.exchange.models import Claim, Exchange, ExchangeEvent, ExchangeLine, Notice, Partner
-from services.exchange.service import fund, reports
-from services.exchange.service.offer_lines import offer_note, write_offer_lines
+from services.exchange.service import fund, reports, resends
+from services.exchange.service.offer_lines import event_note, offer_note, write_offer_lines
 from services.exchange.storage.db import session_scope
 from workflows.exchange.types import (
     CLAIM_SETTLED,
@@ -27,7 +28,9 @@ from workflows.exchange.types import (
     StepRecord,
 )
 
-_RELEASING_STEPS = frozenset({"decline", "expire", "cancel"})
+# Steps after which the exchange holds no fund copies: a completed one may still have a
+# resend's hold whose step never arrived.
+_RELEASING_STEPS = frozenset({"decline", "expire", "cancel", "complete"})
 
 
 def _already(session: Session, exchange_id: str, seq: int) -> bool:
@@ -75,6 +78,8 @@ def apply_step(engine: Engine, rec: StepRecord) -> bool:
                     step=rec.step,
                     state=rec.state,
                     note=rec.note,
+                    note_id=rec.note_id,
+                    note_params=rec.note_params,
                 )
             )
             exchange.state = rec.state
@@ -112,6 +117,8 @@ def apply_step(engine: Engine, rec: StepRecord) -> bool:
                 fund.consume(session, rec.exchange_id)
             for claim in rec.claims or []:
                 _upsert_claim(session, rec.exchange_id, claim, at)
+                if rec.step == "claim_answer":  # resent copies leave the fund
+                    resends.settled(session, rec.exchange_id, claim)
             session.add(exchange)
         return True
     except IntegrityError:
@@ -163,7 +170,7 @@ def apply_revision(engine: Engine, rec: RevisionRecord) -> list[LineOffer]:
                 actor=rec.actor,
                 step="revise",
                 state=exchange.state,
-                note=f"revised: {offer_note(offers)}",
+                **event_note(offer_note(offers, revised=True)),
             )
         )
         exchange.updated_at = at
@@ -206,8 +213,24 @@ def record_notice(engine: Engine, notice: NoticeInput) -> tuple[bool, bool]:
                     state=exchange.state,
                     note=f"{notice.event} notice for {notice.party}"
                     + (f": {notice.note}" if notice.note else ""),
+                    note_id="notice",
+                    note_params=_notice_params(notice, partner.name if partner else None),
                 )
             )
         return True, has_webhook
     except IntegrityError:
         return False, has_webhook
+
+
+def _notice_params(notice: NoticeInput, party_name: str | None) -> dict[str, Any]:
+    """What the pages need to write a notice's history entry in the reader's language: the
+    event, the partner (its code, and its name for people to read), and the notice's own note
+    (its message id and values, or its text)."""
+    return {
+        "event": notice.event,
+        "party": notice.party,
+        "party_name": party_name or notice.party,
+        "text": notice.note or "",
+        "note_id": notice.note_id,
+        "note_params": notice.note_params,
+    }

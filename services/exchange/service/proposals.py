@@ -19,11 +19,16 @@ from temporalio.service import RPCError, RPCStatusCode
 from services.exchange.models import Exchange, ExchangeEvent, ExchangeLine, Partner, Reservation
 from services.exchange.problems import Problem
 from services.exchange.schemas.exchanges import ExchangeOut, ProposalIn
-from services.exchange.service import agreements, fund, partners
+from services.exchange.service import agreements, fund, numbering, partners
 from services.exchange.service.context import TEMPORAL_RPC_TIMEOUT, Context
 from services.exchange.service.exchange_queries import INCOMING, OUTGOING, view
 from services.exchange.service.keys import Caller
-from services.exchange.service.offer_lines import line_spec, offer_note, write_offer_lines
+from services.exchange.service.offer_lines import (
+    event_note,
+    line_spec,
+    offer_note,
+    write_offer_lines,
+)
 from services.exchange.settings import Settings
 from services.exchange.storage.db import session_scope
 from workflows.exchange.types import PROPOSED, Deadlines, ExchangeInput, workflow_id
@@ -92,9 +97,12 @@ def _insert_proposal(
                 actor=caller.actor,
                 step="propose",
                 state=PROPOSED,
-                note=offer_note(offers),
+                **event_note(offer_note(offers)),
             )
         )
+        # Last, just before the commit: the sequence's row stays locked until then.
+        exchange.number = numbering.next_exchange_number(session, now.year)
+        session.add(exchange)
         sender, recipient = (home, partner.code) if direction == OUTGOING else (partner.code, home)
         return ExchangeInput(
             exchange_id=exchange.id,
@@ -140,7 +148,9 @@ async def propose(ctx: Context, caller: Caller, body: ProposalIn) -> ExchangeOut
             raise Problem(
                 503, "workflow-unavailable", f"the exchange could not be started: {exc.message}"
             ) from exc
-    return await asyncio.to_thread(view, ctx.engine, home, caller, inp.exchange_id)
+    return await asyncio.to_thread(
+        view, ctx.engine, home, caller, inp.exchange_id, home_name=ctx.settings.home_name
+    )
 
 
 def _unanswered(exc: RPCError) -> bool:

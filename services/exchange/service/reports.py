@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import date
 from decimal import Decimal
 
@@ -125,6 +125,9 @@ REPORT_COLUMNS = [
     "damaged",
     "unit_value",
     "currency",
+    # Added later, so at the end: a reader that counts columns still finds the others.
+    "exchange_number",
+    "partner_name",
 ]
 
 
@@ -164,9 +167,24 @@ def exchanges_csv(engine: Engine, year: int) -> Iterator[str]:
                     _blank(line.damaged),
                     _blank(line.unit_value),
                     line.currency or "",
+                    exchange.number or "",
+                    partner.name,
                 ]
             )
             yield _drain(buffer)
+
+
+def table_csv(header: Sequence[str], rows: Iterable[Sequence[object]]) -> Iterator[str]:
+    """A list exported as the pages show it: UTF-8 with a byte-order mark (so that Excel reads
+    Cyrillic rightly), the header row, then each row, streamed as it is written."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    buffer.write("\ufeff")
+    writer.writerow(header)
+    yield _drain(buffer)
+    for row in rows:
+        writer.writerow([_blank(value) for value in row])
+        yield _drain(buffer)
 
 
 def _blank(value: object) -> object:

@@ -36,6 +36,7 @@ from services.exchange.schemas.exchanges import (
     RevisionIn,
     ShipmentIn,
 )
+from services.exchange.service import resends
 from services.exchange.service.access import require_visible
 from services.exchange.service.context import REQUEST_KEY, Context
 from services.exchange.service.exchange_queries import view
@@ -47,6 +48,7 @@ from workflows.errors import (
     ERR_INVALID_REQUEST,
     ERR_INVALID_TRANSITION,
     ERR_NOT_ALLOWED,
+    N_,
 )
 from workflows.exchange.types import (
     Actor,
@@ -138,7 +140,7 @@ async def _update(
         raise _unconfirmed() from None
     except RPCError as exc:
         if exc.status == RPCStatusCode.NOT_FOUND:
-            raise Problem(409, "exchange-closed", "the exchange is closed") from None
+            raise Problem(409, "exchange-closed", N_("the exchange is closed")) from None
         if exc.status == RPCStatusCode.RESOURCE_EXHAUSTED:  # other processes fill the slots
             raise Problem(
                 429,
@@ -165,7 +167,10 @@ async def _step(
     ctx: Context, caller: Caller, exchange_id: str, update: Any, arg: Any
 ) -> ExchangeOut:
     await _update(ctx, caller, exchange_id, update, arg)
-    return await asyncio.to_thread(view, ctx.engine, ctx.settings.home_code, caller, exchange_id)
+    settings = ctx.settings
+    return await asyncio.to_thread(
+        view, ctx.engine, settings.home_code, caller, exchange_id, home_name=settings.home_name
+    )
 
 
 async def decide(ctx: Context, caller: Caller, exchange_id: str, body: DecisionIn) -> ExchangeOut:
@@ -229,10 +234,21 @@ async def mark_lost(ctx: Context, caller: Caller, exchange_id: str, body: LostIn
 async def answer_claim(
     ctx: Context, caller: Caller, exchange_id: str, claim_no: str, body: ClaimAnswerIn
 ) -> ExchangeOut:
+    """Answer a claim; a resend of our fund's copies holds them first (``resends``), so a fund
+    without them refuses it here and a step the workflow refuses gives them back."""
     arg = ClaimAnswerInput(
         actor=actor_of(caller), claim_no=claim_no, action=body.action, note=body.note
     )
-    return await _step(ctx, caller, exchange_id, ExchangeWorkflow.answer_claim, arg)
+    held = False
+    if body.action == "resend" and caller.is_staff:  # we send: the copies may be the fund's
+        await asyncio.to_thread(require_visible, ctx.engine, caller, exchange_id)
+        held = await asyncio.to_thread(resends.hold, ctx.engine, exchange_id, claim_no)
+    try:
+        return await _step(ctx, caller, exchange_id, ExchangeWorkflow.answer_claim, arg)
+    except Problem as exc:
+        if held and exc.status < 500:  # refused; a 503 may still be taken: keep the hold
+            await asyncio.to_thread(resends.give_back, ctx.engine, exchange_id, claim_no)
+        raise
 
 
 async def confirm_claim(

@@ -23,6 +23,7 @@ from sqlalchemy import Engine, delete
 from sqlmodel import Session, col, select
 
 from services.exchange.models import Partner, WebSession, WebUser
+from services.exchange.service import audit
 from services.exchange.service.keys import ACQUISITIONS, ADMIN, CATALOGUER, PARTNER_ROLE, Caller
 from services.exchange.storage.db import session_scope
 
@@ -48,6 +49,8 @@ class SignedIn:
     display_name: str
     caller: Caller
     csrf_token: str
+    # The library they act for, by name: the partner's (the portal shows it); None for staff.
+    library_name: str | None = None
 
     @property
     def is_partner(self) -> bool:
@@ -65,6 +68,7 @@ def add_user(
     role: str,
     partner_code: str | None = None,
     display_name: str | None = None,
+    caller: Caller | None = None,
 ) -> WebUser:
     username = username.strip()
     if not username or len(username) > 64:
@@ -93,6 +97,8 @@ def add_user(
         )
         session.add(user)
         session.flush()
+        after = audit.snapshot(user, partner=partner_code)
+        audit.changed(session, caller, audit.USER, username, audit.CREATED, after=after)
         return user
 
 
@@ -160,6 +166,7 @@ def session_for(engine: Engine, token: str, home_code: str) -> SignedIn | None:
         display_name=user.display_name or user.username,
         caller=caller,
         csrf_token=row.csrf_token,
+        library_name=partner.name if partner is not None else None,
     )
 
 
@@ -168,29 +175,39 @@ def sign_out(engine: Engine, token: str) -> None:
         session.execute(delete(WebSession).where(col(WebSession.id) == _token_hash(token)))
 
 
-def _change_and_end_sessions(engine: Engine, username: str, **changes: object) -> bool:
+def _change_and_end_sessions(
+    engine: Engine, username: str, action: str, caller: Caller | None, **changes: object
+) -> bool:
     """Change a user's row and end their open sessions; False if there is no such user."""
     with session_scope(engine) as session:
         user = session.exec(select(WebUser).where(col(WebUser.username) == username)).first()
         if user is None:
             return False
+        before = audit.snapshot(user)
         for name, value in changes.items():
             setattr(user, name, value)
         session.add(user)
+        audit.changed(session, caller, audit.USER, username, action, before, audit.snapshot(user))
         session.execute(delete(WebSession).where(col(WebSession.user_id) == user.id))
         return True
 
 
-def disable_user(engine: Engine, username: str) -> bool:
+def disable_user(engine: Engine, username: str, caller: Caller | None = None) -> bool:
     """Stop a user signing in, and end the sessions they have open now."""
-    return _change_and_end_sessions(engine, username, disabled_at=datetime.now(UTC))
+    now = datetime.now(UTC)
+    return _change_and_end_sessions(engine, username, audit.DISABLED, caller, disabled_at=now)
 
 
-def set_password(engine: Engine, username: str, password: str) -> bool:
-    """A new password (a forgotten one, or a leaked one); open sessions end."""
+def set_password(
+    engine: Engine, username: str, password: str, caller: Caller | None = None
+) -> bool:
+    """A new password (a forgotten one, or a leaked one); open sessions end. The audit says
+    that it changed, never the hash."""
     if len(password) < 10:
         raise UserError("a password has at least 10 characters")
-    return _change_and_end_sessions(engine, username, password_hash=_hasher.hash(password))
+    hashed = _hasher.hash(password)
+    changed = audit.PASSWORD_CHANGED
+    return _change_and_end_sessions(engine, username, changed, caller, password_hash=hashed)
 
 
 def has_users(engine: Engine) -> bool:

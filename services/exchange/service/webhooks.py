@@ -157,6 +157,7 @@ def deliver(
             "id": event_id(exchange_id, seq),
             "type": f"exchange.{notice.event}",
             "exchange_id": exchange_id,
+            "exchange_number": exchange.number if exchange else None,
             "state": exchange.state if exchange else None,
             "note": notice.note,
             "occurred_at": notice.created_at.isoformat(),
@@ -212,8 +213,9 @@ def list_deliveries(
     with Session(engine) as session:
         partner = visible_partner(session, caller, code)
         query = (
-            select(WebhookDelivery, Notice)
+            select(WebhookDelivery, Notice, col(Exchange.number))
             .join(Notice, col(Notice.id) == col(WebhookDelivery.notice_id))
+            .join(Exchange, col(Exchange.id) == col(Notice.exchange_id))
             .where(col(WebhookDelivery.partner_id) == partner.id)
         )
         total = session.exec(select(func.count()).select_from(query.subquery())).one()
@@ -226,6 +228,7 @@ def list_deliveries(
                 event_id=event_id(n.exchange_id, n.seq),
                 event=n.event,
                 exchange_id=n.exchange_id,
+                exchange_number=number,
                 attempt=d.attempt,
                 url=d.url,
                 status_code=d.status_code,
@@ -234,6 +237,6 @@ def list_deliveries(
                 duration_ms=d.duration_ms,
                 at=d.at,
             )
-            for d, n in rows
+            for d, n, number in rows
         ]
     return Page(items=items, total=total, limit=limit, offset=offset)

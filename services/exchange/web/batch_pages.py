@@ -21,12 +21,15 @@ from marc.charsets import ENCODING_NAMES
 from services.exchange.http.deps import MARC_ROLES, require_role
 from services.exchange.http.downloads import csv_download, marc_download, raw_marc_download
 from services.exchange.problems import Problem
-from services.exchange.service import cataloguing, desk
+from services.exchange.schemas.marc import BatchProgress
+from services.exchange.service import cataloguing, desk, staging
 from services.exchange.service.access import require_visible
 from services.exchange.service.users import SignedIn
+from services.exchange.web.i18n import Lang
 from services.exchange.web.pages import (
     act,
     context,
+    lang_for,
     partner_user,
     posted_form,
     redirect,
@@ -35,6 +38,23 @@ from services.exchange.web.pages import (
 )
 
 Format = Literal["marc21", "marcxml"]
+
+
+def progress_text(lang: Lang, p: BatchProgress) -> str:
+    """The live progress line, in the reader's language and number format, written the same
+    by the page and by the endpoint its script polls (so "30.000", never "30000")."""
+    rate = lang.number(round(p.records_per_second or 0))
+    if p.expected_total:
+        return lang.ngettext(
+            "{done} of {n} record, {rate} per second",
+            "{done} of {n} records, {rate} per second",
+            p.expected_total,
+            done=lang.number(p.processed),
+            rate=rate,
+        )
+    return lang.ngettext(
+        "{n} record, {rate} per second", "{n} records, {rate} per second", p.processed, rate=rate
+    )
 
 
 def chosen_encoding(value: object) -> marc.TextEncoding | None:
@@ -102,7 +122,18 @@ def build_router(prefix: str, user_dep: Callable[[Request], Awaitable[SignedIn]]
             multi=multi,
             prefix=prefix,
             encoding_names=ENCODING_NAMES,
+            progress_text=progress_text,
         )
+
+    @router.post("/batches/{batch_id}/undo")
+    async def undo_batch(batch_id: str, request: Request, user: User) -> Response:
+        """Start the undo of a committed batch; the report then follows its progress."""
+        await posted_form(request, user)
+
+        async def run() -> None:
+            await staging.undo(context(request), user.caller, batch_id)
+
+        return await act(request, f"{prefix}/batches/{batch_id}", run, "Undo started.")
 
     @router.get("/batches/{batch_id}/progress")
     async def batch_progress(batch_id: str, request: Request, user: User) -> Response:
@@ -116,6 +147,7 @@ def build_router(prefix: str, user_dep: Callable[[Request], Awaitable[SignedIn]]
                 "expected_total": report.progress.expected_total,
                 "records_per_second": report.progress.records_per_second,
                 "eta_seconds": report.progress.eta_seconds,
+                "text": progress_text(lang_for(request), report.progress),
             }
         )
 

@@ -21,30 +21,44 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 from starlette.datastructures import FormData
 
-from services.exchange.http.deps import LIFECYCLE_ROLES, MARC_ROLES, permitted, require_role
+from services.exchange.http.deps import LIFECYCLE_ROLES, permitted, require_role
 from services.exchange.problems import Problem
 from services.exchange.schemas.exchanges import (
     CancelIn,
     ClaimAnswerIn,
     ClaimConfirmIn,
     DecisionIn,
+    ExchangeOut,
     LineIn,
     LostIn,
     ReceiptIn,
     RevisionIn,
     ShipmentIn,
 )
-from services.exchange.service import actions, desk, exchange_queries, steps
+from services.exchange.service import (
+    actions,
+    copy_counts,
+    desk,
+    exchange_queries,
+    partner_contacts,
+    steps,
+    upload_access,
+)
 from services.exchange.service.access import require_visible
 from services.exchange.service.exchange_queries import ListQuery
+from services.exchange.service.list_orders import EXCHANGE_COLUMNS
 from services.exchange.service.users import SignedIn
+from services.exchange.web.cancel_pages import CONFIRMED_FIELD, confirmation_url
+from services.exchange.web.countries import country_names
 from services.exchange.web.forms import FormError, day, whole_number
 from services.exchange.web.i18n import N_
+from services.exchange.web.list_views import sort_links
 from services.exchange.web.pages import (
+    Redirect,
     act,
     context,
     field,
-    page_base,
+    lang_for,
     partner_user,
     posted_form,
     render,
@@ -58,8 +72,12 @@ PAGE_SIZE = 50
 async def exchange_listing(
     request: Request, user: SignedIn, terms: ListQuery, page: int
 ) -> dict[str, Any]:
-    """One page of the reader's exchanges, and what the list template needs to page through."""
-    wanted = dataclasses.replace(terms, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
+    """One page of the reader's exchanges in the order its headers ask for (``?sort=``), and
+    what the list template needs to sort and page through it."""
+    links = sort_links(request, EXCHANGE_COLUMNS)
+    wanted = dataclasses.replace(
+        terms, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE, sort=links.sort
+    )
     rows, total = await asyncio.to_thread(desk.search, context(request).engine, user.caller, wanted)
     return {
         "rows": rows,
@@ -67,9 +85,23 @@ async def exchange_listing(
         "terms": terms,
         "page": page,
         "pages": max(1, -(-total // PAGE_SIZE)),
-        "base": page_base(request, request.url.path),
+        "base": links.page_base,
+        "links": links,
         "states": STATES,
     }
+
+
+async def _view(request: Request, user: SignedIn, exchange_id: str) -> ExchangeOut:
+    """The exchange (by id or number) as the reader sees it, our library by its name."""
+    settings = context(request).settings
+    return await asyncio.to_thread(
+        exchange_queries.view,
+        context(request).engine,
+        settings.home_code,
+        user.caller,
+        exchange_id,
+        home_name=settings.home_name,
+    )
 
 
 def build_router(prefix: str, user_dep: Callable[[Request], Awaitable[SignedIn]]) -> APIRouter:
@@ -83,9 +115,8 @@ def build_router(prefix: str, user_dep: Callable[[Request], Awaitable[SignedIn]]
     async def exchange_page(exchange_id: str, request: Request, user: User) -> Response:
         ctx = context(request)
         caller = user.caller
-        view = await asyncio.to_thread(
-            exchange_queries.view, ctx.engine, ctx.settings.home_code, caller, exchange_id
-        )
+        view = await _view(request, user, exchange_id)
+        exchange_id = view.id  # the page may have been asked for by the exchange's number
         open_steps = await actions.available(ctx, caller, exchange_id, view.state)
         steps: set[str] = set()
         answerable: list[str] = []
@@ -95,7 +126,10 @@ def build_router(prefix: str, user_dep: Callable[[Request], Awaitable[SignedIn]]
                 steps = set(open_steps.actions) - {"upload_marc"}
                 answerable = open_steps.answerable_claims
                 confirmable = open_steps.confirmable_claims
-            if "upload_marc" in open_steps.actions and permitted(caller, MARC_ROLES):
+            partner_sends = view.sender == view.partner
+            if "upload_marc" in open_steps.actions and upload_access.may_upload(
+                caller, partner_sends, view.state
+            ):
                 steps.add("upload_marc")
         batches = await asyncio.to_thread(desk.batches, ctx.engine, caller, 100, exchange_id)
         titles = {line.id: line.title for line in view.lines}
@@ -104,6 +138,8 @@ def build_router(prefix: str, user_dep: Callable[[Request], Awaitable[SignedIn]]
             "exchange.html",
             user,
             x=view,
+            counts=copy_counts.stages_reached(view.state, copy_counts.of_lines(view.lines)),
+            respond_by_due=copy_counts.respond_by_applies(view.state),
             steps=steps,
             steps_unknown=open_steps is None,
             answerable=answerable,
@@ -118,8 +154,13 @@ def build_router(prefix: str, user_dep: Callable[[Request], Awaitable[SignedIn]]
     async def packing_list(exchange_id: str, request: Request, user: User) -> Response:
         """A printable list of the accepted copies, to put in the parcel."""
         ctx = context(request)
-        view = await asyncio.to_thread(
-            exchange_queries.view, ctx.engine, ctx.settings.home_code, user.caller, exchange_id
+        view = await _view(request, user, exchange_id)
+        sender, recipient = await asyncio.to_thread(
+            partner_contacts.parties,
+            ctx.engine,
+            ctx.settings,
+            view.partner,
+            outgoing=view.sender != view.partner,
         )
         accepted = [line for line in view.lines if line.accepted_quantity]
         return render(
@@ -127,6 +168,9 @@ def build_router(prefix: str, user_dep: Callable[[Request], Awaitable[SignedIn]]
             "packing_list.html",
             user,
             x=view,
+            sender=sender,
+            recipient=recipient,
+            country_names=country_names(lang_for(request)),
             accepted=accepted,
             copies=sum(line.accepted_quantity or 0 for line in accepted),
             prefix=prefix,
@@ -243,6 +287,8 @@ def build_router(prefix: str, user_dep: Callable[[Request], Awaitable[SignedIn]]
         ctx = context(request)
 
         async def step(form: FormData) -> object:
+            if form.get(CONFIRMED_FIELD) != "yes":  # asked first, on the confirmation page
+                raise Redirect(confirmation_url(prefix, exchange_id, field(form, "reason")))
             body = CancelIn(reason=field(form, "reason") or "")
             return await steps.cancel(ctx, user.caller, exchange_id, body)
 

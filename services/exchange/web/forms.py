@@ -11,13 +11,24 @@ from datetime import date
 
 from starlette.datastructures import FormData
 
+from services.exchange.web.i18n import N_
 from services.exchange.web.pages import field
 
 _DIGITS = re.compile(r"[0-9]{1,9}")
 
 
 class FormError(ValueError):
-    """A field that cannot be read (a count that is not a number)."""
+    """A field that cannot be read (a count that is not a number).
+
+    It names the field and keeps its message as a message id with parameters, so a page can
+    show it beside the field in the reader's language; ``str()`` is the English sentence.
+    """
+
+    def __init__(self, name: str, label: str, text: str, **params: object) -> None:
+        super().__init__(f"{label}: {text.format(**params)}")
+        self.name = name
+        self.text = text
+        self.params = params
 
 
 def whole_number(form: FormData, name: str, label: str) -> int | None:
@@ -26,7 +37,9 @@ def whole_number(form: FormData, name: str, label: str) -> int | None:
         return None
     if not re.fullmatch(r"-?[0-9]{1,9}", value):
         shown = value if len(value) <= 20 else value[:20] + "…"
-        raise FormError(f"{label}: {shown!r} is not a whole number (up to 9 digits)")
+        raise FormError(
+            name, label, N_("'{value}' is not a whole number (up to 9 digits)"), value=shown
+        )
     return int(value)
 
 
@@ -37,7 +50,9 @@ def day(form: FormData, name: str, label: str) -> date | None:
     try:
         return date.fromisoformat(value)
     except ValueError:
-        raise FormError(f"{label}: {value!r} is not a date (YYYY-MM-DD)") from None
+        raise FormError(
+            name, label, N_("'{value}' is not a date (YYYY-MM-DD)"), value=value
+        ) from None
 
 
 def small_number(value: str | None) -> int | None:

@@ -8,6 +8,7 @@ CSRF token and a post without it is refused with 403; SameSite cookies are the s
 from __future__ import annotations
 
 import asyncio
+import functools
 import hmac
 import secrets
 from collections.abc import Awaitable, Callable
@@ -27,6 +28,8 @@ from services.exchange.problems import Problem
 from services.exchange.service import users
 from services.exchange.service.context import Context
 from services.exchange.service.users import SignedIn
+from services.exchange.web import history_notes, server_text
+from services.exchange.web.abilities import abilities
 from services.exchange.web.i18n import (
     LANGUAGE_NAMES,
     PARTNER_LANGUAGES,
@@ -58,8 +61,14 @@ def context(request: Request) -> Context:
     return ctx
 
 
+PORTAL_PREFIX = "/partner"
+SIGNED_IN_KEY = "signed_in"  # request.state: the user a page's dependency found
+
+
 def is_portal(request: Request) -> bool:
-    return request.url.path.startswith("/partner")
+    """The portal is ``/partner`` and what lies under it; ``/partners`` is the staff desk's."""
+    path = request.url.path
+    return path == PORTAL_PREFIX or path.startswith(PORTAL_PREFIX + "/")
 
 
 def lang_for(request: Request) -> Lang:
@@ -96,6 +105,7 @@ async def staff_user(request: Request) -> SignedIn:
         raise Redirect(_signin_url(request, portal=False))
     if user.is_partner:
         raise Redirect("/partner/")
+    setattr(request.state, SIGNED_IN_KEY, user)  # an error page keeps this user's menu
     return user
 
 
@@ -105,6 +115,7 @@ async def partner_user(request: Request) -> SignedIn:
         raise Redirect(_signin_url(request, portal=True))
     if not user.is_partner:
         raise Redirect("/")
+    setattr(request.state, SIGNED_IN_KEY, user)
     return user
 
 
@@ -188,11 +199,15 @@ def render(
             "lang": lang,
             "_": lang.gettext,
             "ngettext": lang.ngettext,
+            # The server's English messages (refusals, errors) in the reader's language.
+            "said": functools.partial(server_text.translate, lang),
+            "history_note": functools.partial(history_notes.render_note, lang),
             "languages": [
                 (code, LANGUAGE_NAMES[code])
                 for code in (PARTNER_LANGUAGES if portal else STAFF_LANGUAGES)
             ],
             "portal": portal,
+            "can": abilities(user.caller if user else None),
             "home_name": ctx.settings.home_name,
             "flash": flash,
             "csrf_field": CSRF_FIELD,

@@ -11,24 +11,27 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
+from pydantic import ValidationError
+from starlette.datastructures import FormData
 
 from services.exchange.problems import Problem
-from services.exchange.schemas.exchanges import ProposalIn
+from services.exchange.schemas.exchanges import LineIn, ProposalIn
 from services.exchange.service import desk, proposals
 from services.exchange.service.exchange_queries import ListQuery
 from services.exchange.web.exchange_pages import exchange_listing
 from services.exchange.web.forms import FormError, whole_number
-from services.exchange.web.i18n import N_
+from services.exchange.web.i18n import N_, Lang
 from services.exchange.web.pages import (
     Flash,
     PartnerUser,
-    act,
     context,
     field,
+    lang_for,
     posted_form,
     redirect,
     render,
 )
+from services.exchange.web.refusals import Refusal, kept, mendable, refusal
 from workflows.exchange.types import STATES
 
 router = APIRouter(prefix="/partner", include_in_schema=False)
@@ -55,44 +58,100 @@ async def portal_exchanges(
     return render(request, "portal/exchanges.html", user, **listing)
 
 
+# The offer form's fields: a row of title, ISBN, author, year and copies per publication.
+_LINE_LABELS = {
+    "title": N_("Title"),
+    "isbn": N_("ISBN"),
+    "author": N_("Author"),
+    "year": N_("Year"),
+    "quantity": N_("Copies"),
+}
+OFFER_LABELS = {
+    **{
+        f"{name}-{row}": label
+        for row in range(1, OFFER_ROWS + 1)
+        for name, label in _LINE_LABELS.items()
+    },
+    "respond_by": N_("Please answer by (empty: as in our agreement)"),
+}
+
+
 @router.get("/offers/new")
 async def new_offer(request: Request, user: PartnerUser) -> Response:
     return render(request, "portal/offer_new.html", user, rows=range(1, OFFER_ROWS + 1))
 
 
+def _offered_lines(form: FormData, lang: Lang) -> list[dict[str, Any]]:
+    """The rows with a title, each checked as the API checks a line (ISBN check digits
+    included); raises a ``RowsRefused`` naming every field at fault, row by row."""
+    lines: list[dict[str, Any]] = []
+    fields: dict[str, str] = {}
+    sentences: list[str] = []
+    for row in range(1, OFFER_ROWS + 1):
+        title = field(form, f"title-{row}")
+        if title is None:
+            continue
+        try:
+            copies = whole_number(form, f"quantity-{row}", "copies")
+            line = {
+                "title": title,
+                "isbn": field(form, f"isbn-{row}"),
+                "author": field(form, f"author-{row}"),
+                "year": whole_number(form, f"year-{row}", "year"),
+                "quantity": 1 if copies is None else copies,
+            }
+            LineIn.model_validate(line)
+        except FormError as exc:  # named as the row's field already (year-3)
+            found = refusal(lang, exc, OFFER_LABELS)
+            fields.update(found.fields)
+        except ValidationError as exc:  # named as the line's field (isbn)
+            found = refusal(lang, exc, _LINE_LABELS)
+            fields.update({f"{name}-{row}": text for name, text in found.fields.items()})
+        else:
+            lines.append(line)
+            continue
+        sentences.append(lang.gettext("row {n}: {problem}", n=row, problem=found.message))
+    if sentences:
+        raise RowsRefused(Refusal("; ".join(sentences), fields))
+    return lines
+
+
+class RowsRefused(Exception):
+    """Rows of the offer form that cannot be sent, each reason beside its field."""
+
+    def __init__(self, refused: Refusal) -> None:
+        super().__init__(refused.message)
+        self.refused = refused
+
+
 @router.post("/offers")
 async def send_offer(request: Request, user: PartnerUser) -> Response:
-    """A partner offers publications to us: an incoming proposal, as POST /api/v1/exchanges."""
+    """A partner offers publications to us: an incoming proposal, as POST /api/v1/exchanges.
+    A refused offer comes back as typed, each reason beside its field."""
     form = await posted_form(request, user)
     ctx = context(request)
-    created: list[str] = []
-
-    async def run() -> None:
-        lines: list[dict[str, Any]] = []
-        try:
-            for row in range(1, OFFER_ROWS + 1):
-                title = field(form, f"title-{row}")
-                if title is None:
-                    continue
-                copies = whole_number(form, f"quantity-{row}", "copies")
-                lines.append(
-                    {
-                        "title": title,
-                        "isbn": field(form, f"isbn-{row}"),
-                        "author": field(form, f"author-{row}"),
-                        "year": whole_number(form, f"year-{row}", "year"),
-                        "quantity": 1 if copies is None else copies,
-                    }
-                )
-        except FormError as exc:
-            raise Problem(422, "validation-error", str(exc)) from None
+    lang = lang_for(request)
+    try:
+        lines = _offered_lines(form, lang)
         if not lines:
-            raise Problem(422, "validation-error", "give at least one title")
+            raise Problem(422, "validation-error", "title-1: give at least one title")
         body = ProposalIn.model_validate({"lines": lines, "respond_by": field(form, "respond_by")})
         out = await proposals.propose(ctx, user.caller, body)
-        created.append(out.id)
-
-    response = await act(request, "/partner/offers/new", run, "")
-    if created:
-        return redirect(f"/partner/exchanges/{created[0]}", Flash("ok", N_("Offer sent.")), request)
-    return response
+    except (RowsRefused, Problem, ValidationError) as exc:
+        if isinstance(exc, RowsRefused):
+            refused, status = exc.refused, 422
+        elif mendable(exc):
+            refused = refusal(lang, exc, OFFER_LABELS)
+            status = exc.status if isinstance(exc, Problem) else 422
+        else:
+            raise
+        return render(
+            request,
+            "portal/offer_new.html",
+            user,
+            status,
+            rows=range(1, OFFER_ROWS + 1),
+            refused=refused,
+            sent=kept(form, *OFFER_LABELS),
+        )
+    return redirect(f"/partner/exchanges/{out.id}", Flash("ok", N_("Offer sent.")), request)

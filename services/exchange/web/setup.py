@@ -5,26 +5,27 @@ from __future__ import annotations
 from pathlib import Path
 
 from fastapi import FastAPI, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import Response
 from fastapi.staticfiles import StaticFiles
 
 from services.exchange.web import (
     account,
     batch_pages,
+    cancel_pages,
+    catalogue_pages,
     exchange_pages,
+    partner_contact_pages,
     portal,
+    review_pages,
     staff,
+    staff_audit,
+    staff_lists,
     staff_partners,
     staff_proposals,
 )
-from services.exchange.web.pages import Redirect, redirect, render
+from services.exchange.web.error_pages import error_page
+from services.exchange.web.pages import Redirect, redirect
 from services.exchange.web.throttle import SignInThrottle
-
-
-def _error_page(request: Request, status: int, title: str, detail: str | None) -> HTMLResponse:
-    return render(
-        request, "error.html", None, status_code=status, status=status, title=title, detail=detail
-    )
 
 
 async def _redirect(request: Request, exc: Exception) -> Response:
@@ -39,13 +40,20 @@ def install(app: FastAPI) -> None:
         staff.router,
         staff_proposals.router,
         staff_partners.router,
+        partner_contact_pages.router,
+        staff_audit.router,
+        staff_lists.router,
         exchange_pages.staff_router,
+        cancel_pages.staff_router,
         batch_pages.staff_router,
+        catalogue_pages.router,
+        review_pages.router,
         portal.router,
         exchange_pages.portal_router,
+        cancel_pages.portal_router,
         batch_pages.portal_router,
     ):
         app.include_router(router)
     app.add_exception_handler(Redirect, _redirect)
-    app.state.page_errors = _error_page
+    app.state.page_errors = error_page
     app.state.signin_throttle = SignInThrottle()

@@ -2,25 +2,26 @@
 
 The picks travel from page to page in the query string and the form (``pick=id:copies``),
 so nothing is kept on the server until the proposal is sent through the same service as
-``POST /api/v1/exchanges``.
+``POST /api/v1/exchanges``. The search box is part of the proposal's form: searching posts
+the partner, the deadline and every quantity typed, and comes back to an address that holds
+them all, so a search loses nothing. Only those who may propose see these pages.
 """
 
 from __future__ import annotations
 
 import asyncio
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from pydantic import ValidationError
 from starlette.datastructures import FormData
 
-import marc
-from services.exchange.http.deps import require_role
 from services.exchange.problems import Problem
 from services.exchange.schemas.exchanges import LineIn, ProposalIn
 from services.exchange.schemas.fund import FundItemOut
 from services.exchange.service import agreements, desk, fund, proposals
-from services.exchange.service.keys import ACQUISITIONS
+from services.exchange.web.abilities import require
 from services.exchange.web.forms import FormError, small_number, whole_number
 from services.exchange.web.i18n import N_
 from services.exchange.web.pages import (
@@ -57,6 +58,7 @@ async def new_proposal(
     q: str | None = None,
     respond_by: str | None = None,
 ) -> Response:
+    require(user.caller, "propose")
     ctx = context(request)
     picks = _picks(request.query_params.getlist("pick"))
     partners = [
@@ -64,12 +66,9 @@ async def new_proposal(
         for p in await asyncio.to_thread(desk.partners, ctx.engine, agreements.today())
         if p.agreement_valid_to is not None
     ]
-    # An ISBN in the search box finds the publication by ISBN; words search title and author.
-    isbn = marc.normalise_isbn(q) if q else None
+    # The fund page's search: an ISBN or ISSN finds the publication, words title and author.
     found = await asyncio.to_thread(
-        lambda: fund.list_fund(
-            ctx.engine, q=None if isbn else q, isbn=isbn, available_only=True, limit=50, offset=0
-        )
+        lambda: fund.search(ctx.engine, q, available_only=True, limit=50, offset=0)
     )
     chosen = await asyncio.to_thread(fund.items, ctx.engine, list(picks))
     return render(
@@ -125,16 +124,44 @@ def _form_picks(form: FormData) -> dict[int, int]:
     return picks
 
 
+def _address(
+    partner: str | None, respond_by: str | None, q: str | None, picks: dict[int, int]
+) -> str:
+    """The proposal page holding these choices (the address "Change the items" also uses)."""
+    kept = [("partner", partner), ("respond_by", respond_by), ("q", q)]
+    query = [(name, value) for name, value in kept if value]
+    query += [("pick", f"{item}:{copies}") for item, copies in picks.items()]
+    return "/proposals/new" + (f"?{urlencode(query)}" if query else "")
+
+
+@router.post("/proposals/new")
+async def search_keeping_choices(request: Request, user: StaffUser) -> Response:
+    """The form's search button: back to the page with the new search and every choice."""
+    form = await posted_form(request, user)
+    require(user.caller, "propose")
+    flash = None
+    try:
+        picks = _form_picks(form)
+    except FormError as exc:
+        picks = _picks([v for v in form.getlist("pick") if isinstance(v, str)])
+        flash = Flash("error", str(exc))
+    target = _address(field(form, "partner"), field(form, "respond_by"), field(form, "q"), picks)
+    return redirect(target, flash, request)
+
+
 @router.post("/proposals/review")
 async def review_proposal(request: Request, user: StaffUser) -> Response:
     form = await posted_form(request, user)
+    require(user.caller, "propose")
     ctx = context(request)
     partner = field(form, "partner")
     respond_by = field(form, "respond_by")
     try:
         picks = _form_picks(form)
     except FormError as exc:
-        return redirect("/proposals/new", Flash("error", str(exc)), request)
+        kept = _picks([v for v in form.getlist("pick") if isinstance(v, str)])
+        back = _address(partner, respond_by, field(form, "q"), kept)
+        return redirect(back, Flash("error", str(exc)), request)
     items = await asyncio.to_thread(fund.items, ctx.engine, list(picks))
     problem = None
     if not partner:
@@ -164,7 +191,7 @@ async def send_proposal(request: Request, user: StaffUser) -> Response:
     created: list[str] = []
 
     async def run() -> None:
-        require_role(user.caller, ACQUISITIONS)
+        require(user.caller, "propose")
         picks = _form_picks(form)
         items = await asyncio.to_thread(fund.items, ctx.engine, list(picks))
         if not items:

@@ -22,6 +22,12 @@ DATA_WORDS: tuple[str, ...] = (
     N_("lost"),
     N_("running"),
     N_("failed"),
+    N_("staging"),
+    N_("staged"),
+    N_("committing"),
+    N_("committed"),
+    N_("undoing"),
+    N_("undone"),
     N_("propose"),
     N_("revise"),
     N_("accept"),
@@ -39,6 +45,8 @@ DATA_WORDS: tuple[str, ...] = (
     N_("complete"),
     N_("marc_uploaded"),
     N_("marc_imported"),
+    N_("marc_staged"),
+    N_("marc_committed"),
     N_("notice"),
     N_("overdue"),
     N_("missing"),
@@ -47,6 +55,22 @@ DATA_WORDS: tuple[str, ...] = (
     N_("resent"),
     N_("written_off"),
     N_("resolved"),
+)
+
+# The partner's notices and webhook events, by the event's name (``ExchangeWorkflow._notify``).
+NOTICE_EVENTS: tuple[str, ...] = (
+    N_("proposal"),
+    N_("revision"),
+    N_("decision"),
+    N_("shipment"),
+    N_("receipt"),
+    N_("claim"),
+    N_("cancellation"),
+    N_("lost"),
+    N_("reminder"),
+    N_("expiry"),
+    N_("marc_ready"),
+    N_("completed"),
 )
 
 # The titles of the error pages, from the HTTP status (``HTTPStatus(status).phrase``).

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, Request, Response, status
+from fastapi import APIRouter, Path, Query, Request, Response, status
 
 from services.exchange.api.conditional import NOT_MODIFIED, json_answer
 from services.exchange.api.params import Limit, Offset, ProposedIn
@@ -57,7 +57,8 @@ async def list_exchanges(
         Query(
             max_length=200,
             description="Words that must each be in a line's title, author or ISBN (hyphens "
-            "ignored), or begin the exchange's id; case does not matter",
+            "ignored) or in the exchange's number (EX-2026-0042, or part of it), or begin the "
+            "exchange's id; case does not matter",
         ),
     ] = None,
     year: ProposedIn = None,
@@ -79,9 +80,22 @@ async def list_exchanges(
 
 @router.get("/{exchange_id}", responses=NOT_MODIFIED, response_model=ExchangeOut)
 async def get_exchange(
-    request: Request, exchange_id: str, ctx: ContextDep, caller: CallerDep
+    request: Request,
+    exchange_id: Annotated[
+        str,
+        Path(
+            description="The exchange's id, or its number (EX-2026-0042, in any case)",
+            examples=["EX-2026-0042"],
+        ),
+    ],
+    ctx: ContextDep,
+    caller: CallerDep,
 ) -> Response:
-    """One exchange with its lines, history, claims and MARC batches, with an ETag."""
+    """One exchange with its lines, history, claims and MARC batches, with an ETag.
+
+    The exchange is found by its id or by its number, as people quote it on the phone or read
+    it on a parcel; the answer is the same either way.
+    """
     return json_answer(request, await exchange_queries.view_answer(ctx, caller, exchange_id))
 
 

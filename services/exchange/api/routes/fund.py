@@ -24,10 +24,10 @@ router = APIRouter(tags=["fund"], responses=PROBLEMS)
     responses={201: {"description": "A new publication in the fund", "model": FundItemOut}},
 )
 def deposit(
-    body: DepositIn, ctx: ContextDep, _: AcquisitionsDep, response: Response
+    body: DepositIn, ctx: ContextDep, caller: AcquisitionsDep, response: Response
 ) -> FundItemOut:
     """Register deposited copies: 201 for a new publication, 200 when added to an existing one."""
-    item, created = fund.deposit(ctx.engine, body, ctx.settings.retention_copies)
+    item, created = fund.deposit(ctx.engine, body, ctx.settings.retention_copies, caller)
     response.status_code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
     return item
 

@@ -25,9 +25,9 @@ def rotate_partner_key(
 
 
 @router.post("/keys", status_code=status.HTTP_201_CREATED)
-def create_key(body: KeyIn, ctx: ContextDep, _: AdminDep) -> KeyCreated:
+def create_key(body: KeyIn, ctx: ContextDep, caller: AdminDep) -> KeyCreated:
     """A staff key with a role, or another key for a partner; the key is shown only here."""
-    return keys.create(ctx.engine, body)
+    return keys.create(ctx.engine, body, caller)
 
 
 @router.get("/keys")
@@ -36,7 +36,7 @@ def list_keys(ctx: ContextDep, _: AdminDep, include_revoked: bool = False) -> li
 
 
 @router.delete("/keys/{key_id}", status_code=status.HTTP_204_NO_CONTENT)
-def revoke_key(key_id: str, ctx: ContextDep, _: AdminDep) -> Response:
+def revoke_key(key_id: str, ctx: ContextDep, caller: AdminDep) -> Response:
     """Revoke a key at once."""
-    keys.revoke(ctx.engine, key_id)
+    keys.revoke(ctx.engine, key_id, caller)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -15,10 +15,16 @@ from fastapi.responses import StreamingResponse
 
 import marc
 from services.exchange.api.problem_responses import PROBLEMS, UNAVAILABLE
-from services.exchange.http.deps import CallerDep, CataloguerOrPartnerDep, ContextDep
+from services.exchange.http.deps import (
+    CallerDep,
+    CataloguerDep,
+    CataloguerOrPartnerDep,
+    ContextDep,
+)
 from services.exchange.http.downloads import csv_download, marc_download, raw_marc_download
-from services.exchange.schemas.marc import BatchAccepted, BatchOut
-from services.exchange.service import cataloguing, matching
+from services.exchange.problems import Problem
+from services.exchange.schemas.marc import BatchAccepted, BatchOut, DecisionIn, DecisionsOut
+from services.exchange.service import cataloguing, matching, staging
 from services.exchange.service.access import require_visible
 
 router = APIRouter(tags=["marc"], responses=PROBLEMS)
@@ -103,6 +109,59 @@ async def download_marc(
 def get_batch(batch_id: str, ctx: ContextDep, caller: CallerDep) -> BatchOut:
     """State, progress (records done, rate, time left), counts, rejects with their reasons."""
     return cataloguing.batch_view(ctx.engine, caller, batch_id)
+
+
+_DECISIONS_EXAMPLE = [
+    {"position": 4, "action": "merge", "target_record_id": 1201},
+    {"position": 7, "action": "create"},
+    {"rule": "merge:isbn", "action": "create"},
+]
+
+
+@router.post(
+    "/marc-batches/{batch_id}/decisions",
+    openapi_extra={
+        "requestBody": {"content": {"application/json": {"example": _DECISIONS_EXAMPLE}}}
+    },
+)
+def set_decisions(
+    batch_id: str, body: list[DecisionIn], ctx: ContextDep, caller: CataloguerDep
+) -> DecisionsOut:
+    """Set what the commit does with records: per record (``position``, with
+    ``target_record_id`` for a merge or replace) or per rule (a proposed action, a match point,
+    or ``action:point``); later decisions win. 409 unless the batch is ``staged``."""
+    if len(body) > staging.MAX_DECISIONS:
+        raise Problem(422, "validation-error", f"at most {staging.MAX_DECISIONS} decisions")
+    decisions = [staging.Decision(d.position, d.rule, d.action, d.target_record_id) for d in body]
+    changed = staging.set_decisions(ctx.engine, caller, batch_id, decisions)
+    report = cataloguing.batch_view(ctx.engine, caller, batch_id)
+    return DecisionsOut(changed=changed, unresolved=report.unresolved)
+
+
+@router.post(
+    "/marc-batches/{batch_id}/commit",
+    status_code=status.HTTP_202_ACCEPTED,
+    responses=UNAVAILABLE,
+)
+async def commit_batch(batch_id: str, ctx: ContextDep, caller: CataloguerDep) -> BatchOut:
+    """Write the staged batch to the catalogue as decided, in the background (follow it with
+    ``GET``). 409 unless staged, or while a multi-match is unresolved (``unresolved`` lists
+    the positions)."""
+    await staging.commit(ctx, caller, batch_id)
+    return await asyncio.to_thread(cataloguing.batch_view, ctx.engine, caller, batch_id)
+
+
+@router.post(
+    "/marc-batches/{batch_id}/undo",
+    status_code=status.HTTP_202_ACCEPTED,
+    responses=UNAVAILABLE,
+)
+async def undo_batch(batch_id: str, ctx: ContextDep, caller: CataloguerDep) -> BatchOut:
+    """Take a committed batch back out of the catalogue, in the background: its new records
+    removed, its copies taken back, replaced records restored, except records a later batch
+    changed since (listed in ``undo.kept``). 409 unless committed."""
+    await staging.undo(ctx, caller, batch_id)
+    return await asyncio.to_thread(cataloguing.batch_view, ctx.engine, caller, batch_id)
 
 
 @router.get(

@@ -38,9 +38,9 @@ router = APIRouter(prefix="/partners", tags=["partners"], responses=PROBLEMS)
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=PartnerCreated)
-def create_partner(body: PartnerIn, ctx: ContextDep, _: AdminDep) -> PartnerCreated:
+def create_partner(body: PartnerIn, ctx: ContextDep, caller: AdminDep) -> PartnerCreated:
     """Register a partner library; its API key and webhook secret are shown only here."""
-    return partners.create(ctx.engine, ctx.settings, body)
+    return partners.create(ctx.engine, ctx.settings, body, caller)
 
 
 @router.get("")
