@@ -28,8 +28,9 @@ GHOSTS = {
 def _masked(body: dict[str, Any], ids: dict[str, str]) -> str:
     """The answer with the ids the caller sent taken out: what it tells beyond the request."""
     text = json.dumps({k: v for k, v in body.items() if k != "instance"}, sort_keys=True)
-    for value in ids.values():
-        text = text.replace(value, "<id>")
+    for value in sorted(ids.values(), key=len, reverse=True):
+        # Whole values only: a small row id ("3") must not eat into "403".
+        text = re.sub(rf"(?<![\w-]){re.escape(value)}(?![\w-])", "<id>", text)
     return text
 
 

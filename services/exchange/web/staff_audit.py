@@ -87,6 +87,7 @@ VALUE_LABELS = {
         "digital_exchange": N_("Digital exchange"),
     },
     "heading_form": {"national": N_("national form"), "lc": N_("LC form")},
+    "address.kind": {"postal": N_("postal"), "shipping": N_("for parcels")},
     "role": {
         "admin": N_("administrator"),
         "acquisitions": N_("acquisitions"),
