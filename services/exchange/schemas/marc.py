@@ -88,6 +88,9 @@ class BatchUndo(BaseModel):
 class BatchOut(BaseModel):
     id: str
     exchange_id: str | None
+    exchange_number: str | None = Field(
+        default=None, description="The exchange's number (EX-2026-0042), when it has one"
+    )
     state: BatchState = Field(
         description="staging → staged → committing → committed (→ undoing → undone), or failed"
     )

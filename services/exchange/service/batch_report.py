@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from sqlalchemy import Engine, func
 from sqlmodel import Session, col, select
 
-from services.exchange.models import ExchangeLine, ImportOutcome, MarcBatch
+from services.exchange.models import Exchange, ExchangeLine, ImportOutcome, MarcBatch
 from services.exchange.schemas.marc import (
     BatchCommit,
     BatchCounts,
@@ -109,6 +109,11 @@ def _unresolved(session: Session, batch: MarcBatch) -> int:
     ).one()
 
 
+def _number(session: Session, exchange_id: str | None) -> str | None:
+    exchange = session.get(Exchange, exchange_id) if exchange_id is not None else None
+    return exchange.number if exchange is not None else None
+
+
 def batch_view(engine: Engine, caller: Caller, batch_id: str) -> BatchOut:
     with Session(engine) as session:
         batch = visible_batch(session, caller, batch_id)
@@ -116,6 +121,7 @@ def batch_view(engine: Engine, caller: Caller, batch_id: str) -> BatchOut:
         return BatchOut(
             id=batch.id,
             exchange_id=batch.exchange_id,
+            exchange_number=_number(session, batch.exchange_id),
             state=batch.state,  # type: ignore[arg-type]  # one of bs.STATES
             dry_run=batch.dry_run,
             filename=batch.filename,
