@@ -160,8 +160,15 @@ async def test_webhook_events_and_deliveries_carry_the_number(stack: Stack) -> N
         assert event["type"] == "exchange.proposal"
         assert event["exchange_id"] == exchange["id"]
         assert event["exchange_number"] == exchange["number"]
-        r = await http.get(f"/api/v1/partners/{partner['code']}/deliveries", headers=key)
-        assert [d["exchange_number"] for d in r.json()["items"]] == [exchange["number"]]
+        # The delivery is recorded once the receiver's answer is back, a moment after it arrives.
+        deliveries: list[dict[str, object]] = []
+        for _ in range(300):
+            r = await http.get(f"/api/v1/partners/{partner['code']}/deliveries", headers=key)
+            deliveries = r.json()["items"]
+            if deliveries:
+                break
+            await asyncio.sleep(0.05)
+        assert [d["exchange_number"] for d in deliveries] == [exchange["number"]]
     finally:
         receiver.stop()
 
