@@ -27,12 +27,7 @@ from marc.identifiers import (
     NO_ISSN,
     IdentifierFault,
 )
-
-
-def N_(text: str) -> str:
-    """Marks a message id for the catalogs (as ``web.i18n.N_``, which schemas do not import)."""
-    return text
-
+from workflows.errors import N_
 
 MESSAGES = {
     NO_ISBN: N_("'{value}' is not an ISBN: an ISBN has 10 or 13 digits (the last may be X)"),

@@ -12,6 +12,7 @@ come from the settings (``EXCHANGE_HOME_NAME``, ``EXCHANGE_HOME_ADDRESS``).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -38,6 +39,7 @@ POSTAL = "postal"
 SHIPPING = "shipping"
 
 Row = TypeVar("Row", PartnerAddress, PartnerContact)
+Out = TypeVar("Out", AddressOut, ContactOut)
 
 
 def _lines(text: str) -> str:
@@ -126,24 +128,13 @@ def update_address(
     changes = _changes(body, ("kind", "lines", "country"))
     if "lines" in changes:
         changes["lines"] = _lines(changes["lines"])
-    with session_scope(engine) as session:
-        partner = visible_partner(session, caller, code)
-        row = _own_row(session, PartnerAddress, partner, address_id)
-        before = row.model_copy()
-        for name, value in changes.items():
-            setattr(row, name, value)
-        session.add(row)
-        session.flush()
-        _audit(session, caller, partner, "address", before, row)
-        return _address_out(row)
+    return _update(
+        engine, caller, code, PartnerAddress, "address", address_id, changes, _address_out
+    )
 
 
 def remove_address(engine: Engine, caller: Caller, code: str, address_id: int) -> None:
-    with session_scope(engine) as session:
-        partner = visible_partner(session, caller, code)
-        row = _own_row(session, PartnerAddress, partner, address_id)
-        _audit(session, caller, partner, "address", row.model_copy(), None)
-        session.delete(row)
+    _remove(engine, caller, code, PartnerAddress, "address", address_id)
 
 
 # --- contacts ----------------------------------------------------------------------------
@@ -170,23 +161,46 @@ def update_contact(
     engine: Engine, caller: Caller, code: str, contact_id: int, body: ContactPatch
 ) -> ContactOut:
     changes = _changes(body, ("name", "email", "language", "receives_notices"))
+    return _update(
+        engine, caller, code, PartnerContact, "contact", contact_id, changes, _contact_out
+    )
+
+
+def remove_contact(engine: Engine, caller: Caller, code: str, contact_id: int) -> None:
+    _remove(engine, caller, code, PartnerContact, "contact", contact_id)
+
+
+def _update(
+    engine: Engine,
+    caller: Caller,
+    code: str,
+    model: type[Row],
+    what: str,
+    row_id: int,
+    changes: dict[str, Any],
+    out: Callable[[Row], Out],
+) -> Out:
+    """Change one address or contact of the partner, audited with its fields before and after;
+    ``out`` reads the changed row while its session is open."""
     with session_scope(engine) as session:
         partner = visible_partner(session, caller, code)
-        row = _own_row(session, PartnerContact, partner, contact_id)
+        row = _own_row(session, model, partner, row_id)
         before = row.model_copy()
         for name, value in changes.items():
             setattr(row, name, value)
         session.add(row)
         session.flush()
-        _audit(session, caller, partner, "contact", before, row)
-        return _contact_out(row)
+        _audit(session, caller, partner, what, before, row)
+        return out(row)
 
 
-def remove_contact(engine: Engine, caller: Caller, code: str, contact_id: int) -> None:
+def _remove(
+    engine: Engine, caller: Caller, code: str, model: type[Row], what: str, row_id: int
+) -> None:
     with session_scope(engine) as session:
         partner = visible_partner(session, caller, code)
-        row = _own_row(session, PartnerContact, partner, contact_id)
-        _audit(session, caller, partner, "contact", row.model_copy(), None)
+        row = _own_row(session, model, partner, row_id)
+        _audit(session, caller, partner, what, row.model_copy(), None)
         session.delete(row)
 
 

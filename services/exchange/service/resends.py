@@ -26,14 +26,10 @@ from services.exchange.problems import Problem
 from services.exchange.service import fund
 from services.exchange.service.exchange_queries import OUTGOING
 from services.exchange.storage.db import session_scope
+from workflows.errors import N_
 from workflows.exchange.types import CLAIM_OPEN, CLAIM_RESENT, CLAIM_WRITTEN_OFF, ClaimState
 
 log = logging.getLogger(__name__)
-
-
-def N_(text: str) -> str:
-    """Marks a message id for the catalogs (the pages translate the flash that shows it)."""
-    return text
 
 
 NO_COPIES_LEFT = N_(

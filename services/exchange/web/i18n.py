@@ -27,6 +27,8 @@ from babel.messages.pofile import read_po
 from babel.numbers import format_decimal
 from starlette.requests import Request
 
+from workflows.errors import N_ as N_  # one marker for the catalogs, shared with workflows
+
 LOCALE_DIR = Path(__file__).parents[1] / "locale"
 
 STAFF_LANGUAGES = ("en", "id")
@@ -56,11 +58,6 @@ def _compile(code: str) -> _gettext.NullTranslations:
 TRANSLATIONS: dict[str, _gettext.NullTranslations] = {
     code: _compile(code) for code in LANGUAGE_NAMES
 }
-
-
-def N_(text: str) -> str:
-    """Marks a message for the catalogs where it is only translated when shown."""
-    return text
 
 
 @dataclass(frozen=True, slots=True)
