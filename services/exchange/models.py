@@ -55,6 +55,8 @@ class PartnerContact(SQLModel, table=True):
     language: str = Field(default="en", max_length=8)
     role: str | None = Field(default=None, max_length=64)
     receives_notices: bool = True
+    # Which notices by e-mail (``service.email_notices.KINDS``); None: all of them.
+    notices: list[str] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
 
 
 class NumberSequence(SQLModel, table=True):
@@ -274,6 +276,9 @@ class Agreement(SQLModel, table=True):
     receipt_days: int
     yearly_quota: int | None = None
     created_at: datetime = utc_field(now=True)
+    # What the partner wants (``service.profiles``): subject class ranges, languages, material
+    # types, years; None: everything.
+    profile: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
 
 
 class FundItem(SQLModel, table=True):
@@ -331,17 +336,28 @@ class Claim(SQLModel, table=True):
 
 
 class Notice(SQLModel, table=True):
-    """A notification to one side of an exchange; delivery to partners builds on this table."""
+    """A notification to one side: of an exchange's step, or of an offer list or wish list.
+
+    ``party`` is a partner's code, or our own code for a notice to staff. An exchange's
+    notices are numbered by its ``seq``; the others have a stable ``key`` instead (for
+    example ``offer-list:<id>:published:<code>``), which makes writing them idempotent.
+    """
 
     __table_args__ = (UniqueConstraint("exchange_id", "seq", name="uq_notice_seq"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    exchange_id: str = Field(foreign_key="exchange.id", index=True)
+    exchange_id: str | None = Field(default=None, foreign_key="exchange.id", index=True)
     seq: int
     party: str = Field(max_length=32)
     event: str = Field(max_length=32)
     note: str | None = None
     created_at: datetime = utc_field()
+    offer_list_id: str | None = Field(default=None, foreign_key="offer_list.id", index=True)
+    key: str | None = Field(default=None, max_length=200, unique=True, index=True)
+    # The note as a catalog message id and its values, so an e-mail is written in the
+    # reader's language (``note`` keeps the English words).
+    note_id: str | None = Field(default=None, max_length=64)
+    note_params: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
 
 
 class LedgerEntry(SQLModel, table=True):
@@ -467,6 +483,9 @@ class WebUser(SQLModel, table=True):
     display_name: str | None = Field(default=None, max_length=200)
     created_at: datetime = utc_field(now=True)
     disabled_at: datetime | None = utc_field(nullable=True)
+    # Where a staff user's notices go by e-mail, and in which language; None: none.
+    email: str | None = Field(default=None, max_length=320)
+    language: str | None = Field(default=None, max_length=8)
 
 
 class WebSession(SQLModel, table=True):
@@ -505,3 +524,18 @@ class SignInFailure(SQLModel, table=True):
     delay_seconds: float
     last_failed_at: float = Field(index=True)
     blocked_until: float
+
+
+
+# The tables of offer lists, wish lists and e-mail notices live beside these; importing them
+# here registers them on the metadata wherever the models are imported.
+from services.exchange.offer_models import (  # noqa: E402, F401
+    EmailDelivery,
+    OfferItem,
+    OfferList,
+    OfferListAddressee,
+    OfferPick,
+    OfferSelection,
+    WishHit,
+    WishItem,
+)

@@ -225,9 +225,9 @@ def list_deliveries(
         items = [
             DeliveryOut(
                 id=d.id or 0,
-                event_id=event_id(n.exchange_id, n.seq),
+                event_id=event_id(n.exchange_id or "", n.seq),
                 event=n.event,
-                exchange_id=n.exchange_id,
+                exchange_id=n.exchange_id or "",
                 exchange_number=number,
                 attempt=d.attempt,
                 url=d.url,
