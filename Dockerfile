@@ -30,6 +30,12 @@ ENV PATH=/opt/venv/bin:$PATH \
     EXCHANGE_PORT=8000 \
     EXCHANGE_DATA_DIR=/var/lib/exchange
 
+# Pango and a font with Cyrillic for WeasyPrint's PDFs (offer lists, shipment papers).
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends libpango-1.0-0 libpangoft2-1.0-0 \
+        fonts-dejavu-core \
+    && rm -rf /var/lib/apt/lists/*
+
 # Unprivileged user; the data directory exists and belongs to it so that a fresh named
 # volume mounted there inherits that ownership.
 RUN groupadd --system --gid 10001 exchange \

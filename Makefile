@@ -7,7 +7,7 @@ RUN_STAMP := $(VENV)/.installed-run
 DEV_STAMP := $(VENV)/.installed-dev
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test test-fast lint install clean histories bench browser fuzz messages
+.PHONY: run test test-fast lint install clean histories bench browser fuzz messages pdf-libs
 
 $(RUN_STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -21,11 +21,11 @@ $(DEV_STAMP): $(RUN_STAMP)
 install: $(DEV_STAMP)
 
 ## Run the whole stack (Temporal dev server, worker, API) on this machine.
-run: $(RUN_STAMP)
+run: $(RUN_STAMP) pdf-libs
 	$(BIN)/exchange dev
 
 ## Lint, type-check and run every test.
-test: lint browser
+test: lint browser pdf-libs
 	$(BIN)/pytest
 
 ## The tests that need no uvicorn and no Temporal dev server, to run between edits (< 1 min).
@@ -39,6 +39,15 @@ fuzz: $(DEV_STAMP)
 	@echo "EXCHANGE_FUZZ_SEED=$(FUZZ_SEED)"
 	EXCHANGE_FUZZ_EXAMPLES=200 EXCHANGE_FUZZ_SEED=$(FUZZ_SEED) \
 		$(BIN)/pytest -q -p no:cacheprovider tests/test_openapi_fuzz.py
+
+## Pango and a font with Cyrillic, which WeasyPrint needs for the PDF lists (installed once,
+## with apt, when missing; nothing is fetched where they are present, so this works offline).
+pdf-libs:
+	@{ { ldconfig -p || /sbin/ldconfig -p; } 2>/dev/null | grep -q libpangoft2-1.0.so.0 && fc-list 2>/dev/null | grep -q "DejaVu Sans"; } || { \
+		echo "installing Debian's pango and DejaVu fonts for the PDF lists"; \
+		$(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq \
+			libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core >/dev/null; }
 
 ## Debian's Chromium, which the browser tests drive (installed once, when missing).
 browser:

@@ -27,10 +27,12 @@ from services.exchange.app import create_app
 from services.exchange.settings import Settings
 from services.exchange.storage.db import make_engine
 from services.exchange.storage.migrate import upgrade
+from tests.smtp_server import SmtpServer
 from workflows.worker import build_worker
 
 PG_ADMIN_URL = os.environ.get("EXCHANGE_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
 ADMIN_TOKEN = "test-admin-token"
+MAIL_FROM = "exchange@perpusnas.test"
 
 
 def free_port() -> int:
@@ -93,11 +95,27 @@ class Stack:
         return {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 
 
+@pytest.fixture(scope="session")
+def smtp_server() -> Iterator[SmtpServer]:
+    """One real SMTP server for the session: every full stack's e-mails land in it."""
+    server = SmtpServer(free_port())
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def smtp_settings(server: SmtpServer) -> dict[str, Any]:
+    return {"smtp_host": server.host, "smtp_port": server.port, "mail_from": MAIL_FROM}
+
+
 @pytest.fixture(scope="session", params=["sqlite", "postgresql"])
 async def stack(
     request: pytest.FixtureRequest,
     temporal_env: WorkflowEnvironment,
     tmp_path_factory: pytest.TempPathFactory,
+    smtp_server: SmtpServer,
 ) -> AsyncIterator[Stack]:
     backend: str = request.param
     data_dir = tmp_path_factory.mktemp(f"data-{backend}")
@@ -106,7 +124,10 @@ async def stack(
         if backend == "postgresql"
         else f"sqlite:///{data_dir / 'exchange.db'}"
     )
-    async with running_stack(temporal_env.client, backend, data_dir, database_url) as running:
+    mail = smtp_settings(smtp_server)
+    async with running_stack(
+        temporal_env.client, backend, data_dir, database_url, **mail
+    ) as running:
         yield running
 
 
@@ -140,7 +161,15 @@ async def running_stack(
     executor = ThreadPoolExecutor(max_workers=8)
     worker = build_worker(client, settings, engine, executor)
     server = uvicorn.Server(
-        uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
+        # The session's one client keeps its connections across tests: a server that closes
+        # an idle one after uvicorn's 5 s can race a request sent on it (ReadError).
+        uvicorn.Config(
+            create_app(settings),
+            host="127.0.0.1",
+            port=port,
+            log_level="warning",
+            timeout_keep_alive=300,
+        )
     )
     try:
         async with worker if with_worker else _nothing():
@@ -176,11 +205,16 @@ async def skipping_env() -> AsyncIterator[WorkflowEnvironment]:
 
 @pytest.fixture(scope="session")
 async def skipping_stack(
-    skipping_env: WorkflowEnvironment, tmp_path_factory: pytest.TempPathFactory
+    skipping_env: WorkflowEnvironment,
+    tmp_path_factory: pytest.TempPathFactory,
+    smtp_server: SmtpServer,
 ) -> AsyncIterator[Stack]:
     data_dir = tmp_path_factory.mktemp("data-skipping")
     database_url = f"sqlite:///{data_dir / 'exchange.db'}"
-    async with running_stack(skipping_env.client, "skipping", data_dir, database_url) as running:
+    mail = smtp_settings(smtp_server)
+    async with running_stack(
+        skipping_env.client, "skipping", data_dir, database_url, **mail
+    ) as running:
         yield running
 
 

@@ -32,6 +32,15 @@ wrote. Never re-record an old one; each is evidence of what some release did:
   workflow (saved as ``commit_exchange_batch``) signals it; then catalogued and completed.
 - ``commit_standalone_batch``: a standalone batch staged, a multi-match resolved by a decision,
   committed in chunks of two, then undone (the undo saved as ``undo_standalone_batch``).
+- ``delivery_webhook_and_emails``: with ``EMAIL_PATCH``: a proposal's notice delivered to a
+  webhook that fails its first attempt and, beside it, e-mailed to the partner's contact
+  through an SMTP server that refuses the first attempt (451).
+- ``exchange_staff_notices``: with ``STAFF_NOTICE_PATCH``: the partner's decision and receipt
+  each also make a notice to our staff, e-mailed to the department's mailbox by a delivery
+  child of its own.
+- ``offer_list_closed``: an ``OfferListWorkflow`` run on the time-skipping server: published to
+  two partners (one submits a selection), its "closing soon" notices, then closed by its timer
+  at the start of the day after its closing day, with its "closed" notices and their deliveries.
 """
 
 from __future__ import annotations
@@ -44,22 +53,30 @@ import tempfile
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from google.protobuf.empty_pb2 import Empty
 from pymarc import Field, Indicators, Subfield
+from sqlmodel import Session, col, select
+from temporalio.api.testservice.v1 import SleepRequest
 from temporalio.client import Client, WorkflowFailureError, WorkflowHistory
 from temporalio.testing import WorkflowEnvironment
 
+from services.exchange.models import Notice
 from services.exchange.service.commit import commit_workflow_id, undo_workflow_id
-from tests.conftest import Stack, running_stack, temporal_cli
+from tests.conftest import Stack, free_port, running_stack, temporal_cli
 from tests.import_faults import outcomes_refused
+from tests.smtp_server import SmtpServer
 from tests.support import build_record, lines, marc_file, register_partner, wait_for
 from tests.webhook_receiver import Receiver
 from workflows.committing.types import BATCH_COMMITTED_SIGNAL
+from workflows.delivery.workflow import delivery_workflow_id
 from workflows.exchange.types import workflow_id
 from workflows.importing.types import ImportInput
 from workflows.importing.workflow import ImportWorkflow, import_workflow_id
+from workflows.offerlist.types import offer_list_workflow_id
 
 HISTORIES = Path(__file__).parent / "histories"
 
@@ -320,6 +337,113 @@ async def _standalone_commit_undo(stack: Stack, data: Path) -> str:
     return batch_id
 
 
+_SMTP_PORT = free_port()  # the e-mail scenario's server, known before its stack starts
+
+
+async def _webhook_and_emails(stack: Stack, data: Path) -> str:
+    """A proposal's notice goes to the webhook and to a contact's mailbox, each retried once;
+    the answer is the id of the notice's delivery workflow."""
+    http, staff = stack.http, stack.staff
+    receiver = Receiver(fail_first=1).start()
+    smtp = SmtpServer(_SMTP_PORT)
+    smtp.start()
+    try:
+        _partner, _key = await register_partner(http, staff, code="SUB", webhook_url=receiver.url)
+        contact = {"name": "Anna", "email": "anna@sub.example", "language": "ru"}
+        r = await http.post("/api/v1/partners/SUB/contacts", json=contact, headers=staff)
+        assert r.status_code == 201, r.text
+        smtp.refuse(1)
+        r = await http.post(
+            "/api/v1/exchanges", json={"partner": "SUB", "lines": lines(1)}, headers=staff
+        )
+        exchange_id = str(r.json()["id"])
+        await smtp.wait_for("anna@sub.example")
+        for _ in range(600):
+            if receiver.accepted():
+                break
+            await asyncio.sleep(0.05)
+        with Session(stack.engine) as session:
+            seq = session.exec(
+                select(Notice.seq).where(
+                    col(Notice.exchange_id) == exchange_id, col(Notice.event) == "proposal"
+                )
+            ).one()
+        handle = stack.client.get_workflow_handle(delivery_workflow_id(exchange_id, seq))
+        await handle.result()
+    finally:
+        receiver.stop()
+        smtp.stop()
+    return delivery_workflow_id(exchange_id, seq)
+
+
+_STAFF_SMTP_PORT = free_port()
+STAFF_MAILBOX = "pertukaran@perpusnas.example"
+
+
+async def _staff_notices(stack: Stack, data: Path) -> str:
+    """An outgoing exchange: the partner's decision and receipt are news to our staff, whose
+    department's mailbox gets each by e-mail."""
+    http, staff = stack.http, stack.staff
+    smtp = SmtpServer(_STAFF_SMTP_PORT)
+    smtp.start()
+    try:
+        _partner, key = await register_partner(http, staff, code="BSB")
+        body = {"partner": "BSB", "lines": lines(1)}
+        exchange = (await http.post("/api/v1/exchanges", json=body, headers=staff)).json()
+        url = f"/api/v1/exchanges/{exchange['id']}"
+        line = exchange["lines"][0]["id"]
+        accept = [{"line_id": line, "quantity": 1}]
+        await http.post(f"{url}/decision", json={"accept": accept}, headers=key)
+        await http.post(f"{url}/shipment", json={"carrier": "DHL"}, headers=staff)
+        receipt = [{"line_id": line, "received": 1}]
+        await http.post(f"{url}/receipt", json={"lines": receipt}, headers=key)
+        await wait_for(http, url, staff, "state", {"completed"})
+        await smtp.wait_for(STAFF_MAILBOX, count=2)
+    finally:
+        smtp.stop()
+    return str(exchange["id"])
+
+
+async def _skip(stack: Stack, duration: timedelta) -> None:
+    """Let the time-skipping server's clock run on (as ``WorkflowEnvironment.sleep`` does)."""
+    request = SleepRequest()
+    request.duration.FromTimedelta(duration)
+    await stack.client.test_service.unlock_time_skipping_with_sleep(request)
+
+
+async def _offer_list_closed(stack: Stack, data: Path) -> str:
+    """A list to two partners, one of which submits a selection; weeks later it closes."""
+    http, staff = stack.http, stack.staff
+    codes = ["KBR", "NLK"]
+    keys = [(await register_partner(http, staff, code=code))[1] for code in codes]
+    deposit = {"title": "Serat Centhini", "copies": 3 + stack.settings.retention_copies}
+    item = (await http.post("/api/v1/deposits", json=deposit, headers=staff)).json()
+    now = (await stack.client.test_service.get_current_time(Empty())).time.ToDatetime()
+    closes_on = max(now.date(), datetime.now(UTC).date()) + timedelta(days=7)
+    body = {
+        "title": "Duplicates, spring",
+        "closes_on": closes_on.isoformat(),
+        "partners": codes,
+        "items": [{"fund_item_id": item["id"], "copies": 3}],
+    }
+    list_id = str((await http.post("/api/v1/offer-lists", json=body, headers=staff)).json()["id"])
+    url = f"/api/v1/offer-lists/{list_id}"
+    offered = (await http.post(f"{url}/publish", headers=staff)).json()
+    pick = {"items": [{"item_id": offered["item_list"][0]["id"], "copies": 1}]}
+    r = await http.post(f"{url}/selection", json=pick, headers=keys[0])
+    assert r.status_code == 200, r.text
+    r = await http.post(f"{url}/selection/submit", headers=keys[0])
+    assert r.status_code == 201, r.text
+    await _skip(stack, timedelta(days=9))
+    await wait_for(http, url, staff, "state", {"closed"})
+    handle = stack.client.get_workflow_handle(offer_list_workflow_id(list_id))
+    for _ in range(600):
+        if (await handle.describe()).close_time is not None:
+            break
+        await asyncio.sleep(0.05)
+    return list_id
+
+
 @dataclass(frozen=True)
 class Scenario:
     run: Callable[[Stack, Path], Awaitable[str]]
@@ -335,6 +459,8 @@ class Scenario:
     signallers: dict[str, str] = field(default_factory=dict)
     # Further workflows to save, by name, with their ids from what ``run`` returns.
     also: Callable[[str], dict[str, str]] = lambda _: {}
+    # Run on Temporal's time-skipping test server (the scenario skips its clock itself).
+    time_skipping: bool = False
 
 
 SCENARIOS = {
@@ -366,6 +492,22 @@ SCENARIOS = {
         settings={"import_chunk_size": 2},
         workflow_of=commit_workflow_id,
         also=lambda batch_id: {"undo_standalone_batch": undo_workflow_id(batch_id)},
+    ),
+    "delivery_webhook_and_emails": Scenario(
+        _webhook_and_emails,
+        workflow_of=lambda delivery_id: delivery_id,
+        settings={"smtp_host": "127.0.0.1", "smtp_port": _SMTP_PORT},
+    ),
+    "exchange_staff_notices": Scenario(
+        _staff_notices,
+        settings={
+            "smtp_host": "127.0.0.1",
+            "smtp_port": _STAFF_SMTP_PORT,
+            "staff_email": STAFF_MAILBOX,
+        },
+    ),
+    "offer_list_closed": Scenario(
+        _offer_list_closed, workflow_of=offer_list_workflow_id, time_skipping=True
     ),
 }
 
@@ -410,10 +552,15 @@ async def _save_signallers(client: Client, history: WorkflowHistory, names: dict
 
 
 async def main(names: list[str]) -> None:
-    env = await WorkflowEnvironment.start_local(dev_server_existing_path=temporal_cli())
+    dev = await WorkflowEnvironment.start_local(dev_server_existing_path=temporal_cli())
+    skipping_path = Path(sys.executable).parent / "temporal-test-server"
+    skipping = await WorkflowEnvironment.start_time_skipping(
+        test_server_existing_path=str(skipping_path)
+    )
     try:
         for name in names:
             scenario = SCENARIOS[name]
+            env = skipping if scenario.time_skipping else dev
             with tempfile.TemporaryDirectory() as tmp:
                 data = Path(tmp)
                 db = f"sqlite:///{data / 'exchange.db'}"
@@ -434,7 +581,8 @@ async def main(names: list[str]) -> None:
                     for other, other_id in scenario.also(run_id).items():
                         _save(other, await env.client.get_workflow_handle(other_id).fetch_history())
     finally:
-        await env.shutdown()
+        await skipping.shutdown()
+        await dev.shutdown()
 
 
 if __name__ == "__main__":

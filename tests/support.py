@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
 from pymarc import Field, Indicators, Record, Subfield
+from temporalio.testing import WorkflowEnvironment
 
 
 def build_record(n: int, title: str | None = None, isbn: str | None = None) -> Record:
@@ -139,3 +141,10 @@ async def commit_batch(
     batch = await wait_for(http, url, staff, "state", {"committed", "failed"})
     assert batch["state"] == "committed", batch
     return batch
+
+
+async def closing_day(env: WorkflowEnvironment, days: int) -> date:
+    """``days`` ahead of both clocks: the API checks a day by the wall clock, the workflow's
+    timers by the time-skipping test server's, which earlier tests have moved on."""
+    server = (await env.get_current_time()).astimezone(UTC).date()
+    return max(server, datetime.now(UTC).date()) + timedelta(days=days)

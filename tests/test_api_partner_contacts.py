@@ -100,6 +100,7 @@ async def test_contacts_are_checked_and_their_changes_audited(stack: Stack) -> N
         "id": 0,
         "role": None,
         "receives_notices": True,
+        "notices": None,
     }
     r = await http.patch(
         f"{base}/{anna['id']}", json={"role": "Exchange", "receives_notices": False}, headers=staff

@@ -22,6 +22,9 @@ GHOSTS = {
     "address_id": "999999999",
     "contact_id": "999999999",
     "record_id": "999999999",
+    "list_id": "00000000-0000-4000-8000-000000000002",
+    "item_id": "999999999",
+    "agreement_id": "999999999",
 }
 
 
@@ -101,7 +104,30 @@ async def test_second_partner_gets_nothing_of_the_first(stack: Stack, tmp_path: 
         r = await http.post(f"/api/v1/partners/{a['code']}/{kind}", json=body, headers=staff)
         assert r.status_code == 201, r.text
         kept[kind] = str(r.json()["id"])
+    # An offer list addressed to A (and only to A), A's wish, A's agreement.
+    r = await http.post(
+        "/api/v1/deposits", json={"title": "Babad Tanah Jawi", "copies": 4}, headers=staff
+    )
+    assert r.status_code in (200, 201), r.text
+    draft = {
+        "title": "Duplicates for A",
+        "partners": [a["code"]],
+        "items": [{"fund_item_id": r.json()["id"], "copies": 1}],
+    }
+    r = await http.post("/api/v1/offer-lists", json=draft, headers=staff)
+    assert r.status_code == 201, r.text
+    list_id = r.json()["id"]
+    r = await http.post(f"/api/v1/offer-lists/{list_id}/publish", headers=staff)
+    assert r.status_code == 200, r.text
+    wish = {"isbn": "978-979-407-408-4"}
+    r = await http.post(f"/api/v1/partners/{a['code']}/wishlist", json=wish, headers=key_a)
+    assert r.status_code == 201, r.text
+    wish_id = str(r.json()["id"])
+    agreements = (await http.get(f"/api/v1/partners/{a['code']}/agreements", headers=staff)).json()
     ids = {
+        "list_id": list_id,
+        "item_id": wish_id,
+        "agreement_id": str(agreements[0]["id"]),
         "exchange_id": exchange["id"],
         "batch_id": batch_id,
         "claim_no": "c1",

@@ -24,6 +24,8 @@ import pytest
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from services.exchange.schemas.common import RequestModel
+from services.exchange.schemas.partner_contacts import LIST_KINDS
+from services.exchange.service import webhooks
 from tests.conftest import Stack
 from tests.support import lines, register_partner
 from tests.test_api_access import assert_problem
@@ -148,8 +150,11 @@ async def test_the_webhooks_are_the_events_the_workflow_sends(stack: Stack) -> N
     document = await _document(stack)
     sent = _events_the_workflow_sends()
     assert {"proposal", "decision", "shipment", "receipt", "claim", "completed"} <= sent
-    assert set(document["webhooks"]) == {f"exchange.{event}" for event in sent}
+    exchange_hooks = {name for name in document["webhooks"] if name.startswith("exchange.")}
+    assert exchange_hooks == {f"exchange.{event}" for event in sent}
     for name, item in document["webhooks"].items():
+        if not name.startswith("exchange."):
+            continue
         operation = item["post"]
         headers = {p["name"]: p for p in operation["parameters"]}
         assert set(headers) == {"Webhook-Id", "Webhook-Timestamp", "Webhook-Signature"}
@@ -171,6 +176,32 @@ async def test_the_webhooks_are_the_events_the_workflow_sends(stack: Stack) -> N
         assert validator.is_valid(event), name
         assert not validator.is_valid({**event, "type": "exchange.other"}), name
         assert "2XX" in operation["responses"]
+
+
+async def test_the_list_webhooks_are_the_types_the_list_notices_send(stack: Stack) -> None:
+    """Every type a list or wish-list notice can go out as is documented, with its body."""
+    document = await _document(stack)
+    sent = {webhooks.notice_event_type(kind) for kind in LIST_KINDS} - {"offer_list.summary"}
+    listed = {name for name in document["webhooks"] if not name.startswith("exchange.")}
+    assert listed == sent
+    for name in listed:
+        operation = document["webhooks"][name]["post"]
+        schema = operation["requestBody"]["content"]["application/json"]["schema"]
+        validator = _validator(document, schema)
+        event = {
+            "id": "notice.7",
+            "type": name,
+            "offer_list_id": "l",
+            "offer_list_number": "OL-2026-0001",
+            "title": "Duplicates",
+            "state": "published",
+            "closes_on": "2027-01-12",
+            "note": None,
+            "occurred_at": "2026-11-21T10:00:00+00:00",
+            "links": {"offer_list": "https://example.org/api/v1/offer-lists/l"},
+        }
+        assert validator.is_valid(event), name
+        assert not validator.is_valid({**event, "type": "offer_list.other"}), name
 
 
 @pytest.fixture

@@ -130,6 +130,12 @@ schema.config.generation.update(
     # schemathesis; requests without a key are what `refuses_missing_and_wrong_keys` sends.
     with_security_parameters=False,
 )
+# A body over EXCHANGE_MAX_BODY_BYTES is refused with 413 before it is read: for a list of
+# thousands of items a generated body with one item too many can be that large.
+schema.config.checks.negative_data_rejection.expected_statuses = [
+    *schema.config.checks.negative_data_rejection.expected_statuses,
+    "413",
+]
 SEEDED: dict[str, list[str]] = {}
 
 

@@ -35,6 +35,7 @@ from workflows.delivery import workflow as delivery_workflow
 from workflows.exchange import workflow as exchange_workflow
 from workflows.exchange.types import ExchangeInput
 from workflows.importing import workflow as import_workflow
+from workflows.offerlist import workflow as offer_list_workflow
 from workflows.worker import WORKFLOWS
 
 HISTORY_DIR = Path(__file__).parent / "histories"
@@ -45,6 +46,7 @@ MODULES: tuple[ModuleType, ...] = (
     import_workflow,
     delivery_workflow,
     commit_workflow,
+    offer_list_workflow,
 )
 
 # Patch id -> the saved history recorded before it that took the old branch (None: none can).
@@ -55,6 +57,8 @@ PREDATING = {
     exchange_workflow.IMPORT_FAILURE_PATCH: "exchange_import_terminated_failed",
     import_workflow.CHUNK_FAILURE_PATCH: "import_batch_missing",
     exchange_workflow.COMMIT_PATCH: "exchange_marc_import",
+    delivery_workflow.EMAIL_PATCH: "delivery_webhook_retried",  # the webhook alone
+    exchange_workflow.STAFF_NOTICE_PATCH: "exchange_lifecycle_claims",  # the partner's alone
 }
 # What the old branch of each patch leaves in a history: proof the old code path ran.
 _OLD_BRANCH_ACTIVITY = {
@@ -154,6 +158,25 @@ def test_every_patch_has_a_history_from_before_it_where_one_can_exist() -> None:
         if patch in _OLD_BRANCH_FAILED:
             last = _events(path)[-1]["eventType"]
             assert last == "EVENT_TYPE_WORKFLOW_EXECUTION_FAILED", f"{name} ended {last}"
+
+
+def _notified_parties(path: Path) -> list[str]:
+    """The parties of the notices a history's ``notify`` activities wrote."""
+    return [
+        json.loads(base64.b64decode(payload["data"]))["party"]
+        for event in _events(path)
+        if (scheduled := event.get("activityTaskScheduledEventAttributes"))
+        and scheduled["activityType"]["name"] == "notify"
+        for payload in scheduled["input"]["payloads"]
+    ]
+
+
+def test_staff_notices_appear_only_behind_their_patch() -> None:
+    """Before ``STAFF_NOTICE_PATCH`` only the partner was told; after it, our staff too."""
+    before = _notified_parties(HISTORY_DIR / "exchange_lifecycle_claims.json")
+    after = _notified_parties(HISTORY_DIR / "exchange_staff_notices.json")
+    assert before and set(before) == {"RSL"}
+    assert after.count("PERPUSNAS") == 2 and "BSB" in after
 
 
 def test_the_oldest_history_predates_every_patch() -> None:

@@ -23,6 +23,8 @@ from workflows.exchange.activities import ExchangeActivities
 from workflows.exchange.workflow import ExchangeWorkflow
 from workflows.importing.activities import ImportActivities
 from workflows.importing.workflow import ImportWorkflow
+from workflows.offerlist.activities import OfferListActivities
+from workflows.offerlist.workflow import OfferListWorkflow
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +35,7 @@ WORKFLOWS = (
     ImportWorkflow,
     CommitWorkflow,
     UndoWorkflow,
+    OfferListWorkflow,
 )
 
 GRACEFUL_SHUTDOWN = timedelta(seconds=20)
@@ -45,17 +48,22 @@ def activities(engine: Engine, settings: Settings) -> list[Callable[..., Any]]:
     importing = ImportActivities(engine)
     delivery = DeliveryActivities(engine, settings)
     committing = CommitActivities(engine)
+    offer_lists = OfferListActivities(engine, settings)
     return [
         exchange.record_step,
         exchange.revise_lines,
         exchange.notify,
         delivery.deliver_webhook,
+        delivery.send_notice_emails,
         importing.import_chunk,
         importing.import_marc_batch,
         importing.fail_batch,
         committing.commit_chunk,
         committing.undo_chunk,
         committing.fail_commit,
+        offer_lists.announce_offer_list,
+        offer_lists.close_offer_list,
+        offer_lists.set_closing_day,
     ]
 
 

@@ -86,12 +86,13 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
     include_api(app)
     install_docs(app)  # before the pages' /static, which would take /static/docs
     web.install(app)
-    # Added last runs first: logging, security headers, unhandled errors, size limit,
-    # authentication, NUL characters, idempotency, then routes.
+    # Added last runs first: logging, security headers, unhandled errors, authentication,
+    # size limit, NUL characters, idempotency, then routes. Who is asking comes before what
+    # was sent: a request without a valid key is a 401 whatever its size.
     app.add_middleware(IdempotencyMiddleware)
     app.add_middleware(NulGuardMiddleware)
-    app.add_middleware(AuthMiddleware)
     app.add_middleware(BodyLimitMiddleware)
+    app.add_middleware(AuthMiddleware)
     app.add_middleware(UnhandledErrorMiddleware)
     app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(RequestLogMiddleware)

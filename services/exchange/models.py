@@ -526,7 +526,6 @@ class SignInFailure(SQLModel, table=True):
     blocked_until: float
 
 
-
 # The tables of offer lists, wish lists and e-mail notices live beside these; importing them
 # here registers them on the metadata wherever the models are imported.
 from services.exchange.offer_models import (  # noqa: E402, F401

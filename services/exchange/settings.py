@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from functools import cached_property
 from pathlib import Path
+from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from workflows.importing.types import DEFAULT_CHUNK_ATTEMPTS
@@ -42,9 +43,20 @@ class Settings(BaseSettings):
     public_url: str = ""
     allow_insecure_webhooks: bool = False
     webhook_retry_seconds: float = Field(default=30.0, gt=0)
+    # Notices by e-mail (``service.email_sending``): no host, no e-mail is attempted.
+    smtp_host: str | None = None
+    smtp_port: int = Field(default=25, ge=1, le=65535)
+    smtp_tls: Literal["none", "starttls", "ssl"] = "none"
+    smtp_user: str | None = None
+    smtp_password: SecretStr | None = None
+    mail_from: str = "exchange@localhost"
+    # The department's own mailbox: it gets the staff notices, in the home language (id).
+    staff_email: str | None = None
     retention_copies: int = Field(default=2, ge=0)
     reminder_days_before: int = Field(default=3, ge=0)
     claim_interval_days: int = Field(default=14, ge=1)
+    # An offer list closes this many weeks after it is made, unless a closing day is given.
+    offer_list_weeks: int = Field(default=6, ge=1, le=52)
     key_cache_seconds: float = Field(default=5.0, ge=0)
     read_cache_mb: float = Field(default=32.0, ge=0)
     api_workers: int = Field(default=0, ge=0)

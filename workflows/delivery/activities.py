@@ -1,6 +1,8 @@
-"""The delivery workflow's activity: one attempt to post a notice to the partner's webhook.
+"""The delivery workflow's activities: one attempt to post a notice to the partner's webhook,
+and one attempt to e-mail it to every address it goes to.
 
-It sends nothing once an attempt for the notice has succeeded, so a retry is safe.
+Each sends nothing that an earlier attempt delivered (the webhook once per notice, an e-mail
+once per notice and address), so a retry is safe.
 """
 
 from __future__ import annotations
@@ -8,9 +10,9 @@ from __future__ import annotations
 from sqlalchemy import Engine
 from temporalio import activity
 
-from services.exchange.service import webhooks
+from services.exchange.service import email_sending, webhooks
 from services.exchange.settings import Settings
-from workflows.delivery.types import DeliveryInput, DeliveryResult
+from workflows.delivery.types import DeliveryInput, DeliveryResult, EmailsSent
 
 
 class DeliveryActivities:
@@ -30,5 +32,20 @@ class DeliveryActivities:
             activity.info().attempt,
             self._settings.base_url,
             self._settings.allow_insecure_webhooks,
+            notice_id=inp.notice_id,
+            home=self._settings.home_code,
         )
         return DeliveryResult(attempts=done.attempts, already_delivered=done.already)
+
+    @activity.defn(name="send_notice_emails")
+    def send_notice_emails(self, inp: DeliveryInput) -> EmailsSent:
+        """One attempt at each address not reached yet; raises (to be retried) if any failed."""
+        sent = email_sending.send_notice(
+            self._engine,
+            self._settings,
+            activity.info().attempt,
+            notice_id=inp.notice_id,
+            exchange_id=inp.exchange_id,
+            seq=inp.seq,
+        )
+        return EmailsSent(sent=sent.sent, already=sent.already)

@@ -51,11 +51,20 @@ class ExchangeActivities:
 
     @activity.defn(name="notify")
     def notify(self, notice: NoticeInput) -> NoticeRecorded:
-        """Record the notice in the exchange's history; say whether to deliver it by webhook."""
-        written, has_webhook = projection.record_notice(self._engine, notice)
+        """Record the notice in the exchange's history; say whether to deliver it (by webhook
+        or e-mail: a notice to our staff, ``party`` our home code, by e-mail only)."""
+        settings = self._settings
+        written, deliver = projection.record_notice(
+            self._engine,
+            notice,
+            home=settings.home_code,
+            home_name=settings.home_name,
+            staff_email=settings.staff_email,
+            email=settings.smtp_host is not None,
+        )
         return NoticeRecorded(
             seq=notice.seq,
             written=written,
-            deliver=has_webhook,
+            deliver=deliver,
             retry_seconds=self._settings.webhook_retry_seconds,
         )

@@ -26,6 +26,13 @@ commit-catalogues             issue 14 2026-12-01 an imported batch goes straigh
                                                   may make the exchange ``catalogued`` at once
                                                   (now it is staged, and the exchange waits for
                                                   the ``batch_committed`` signal of its commit)
+staff-notices                 issue 15 2026-12-01 only the partner is notified; our staff get no
+(``STAFF_NOTICE_PATCH``)                          notice of the partner's or the system's steps
+                                                  (now a notice to our home code follows, with
+                                                  a seq of its own, delivered by e-mail)
+email-delivery                issue 15 2026-12-01 ``WebhookDeliveryWorkflow`` runs: only the
+(``delivery.workflow.``                           webhook is delivered (now the e-mails go too,
+``EMAIL_PATCH``)                                  by ``send_notice_emails`` beside it)
 ============================  ==================  ==============================================
 
 A patch may go once no run started before the release carrying it was deployed is open (the

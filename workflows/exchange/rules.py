@@ -379,6 +379,23 @@ def notifies(state: ExchangeState, ex: ExchangeInput, actor: Actor | None) -> bo
     return actor is None or actor.party != ex.partner
 
 
+# The notices of the system's own steps that our staff hear of too (``actor`` None): the
+# partner was reminded, the proposal expired, a parcel is overdue. Not "completed" or
+# "marc_ready": staff took or saw the step that led to them.
+STAFF_SYSTEM_EVENTS = frozenset({"reminder", "expiry", "claim"})
+
+
+def tells_staff(state: ExchangeState, ex: ExchangeInput, actor: Actor | None, event: str) -> bool:
+    """Our staff hear of every step the partner takes (its proposal, decision, shipment,
+    receipt, claim answers, cancellation...) and of the system's reminders, expiries and
+    overdue claims; never of their own steps."""
+    if not state.lifecycle or not ex.partner:
+        return False
+    if actor is None:
+        return event in STAFF_SYSTEM_EVENTS
+    return actor.party == ex.partner
+
+
 def announces_import(state: ExchangeState, ex: ExchangeInput, batch_id: str, imported: int) -> bool:
     """Imported records are news to the partner unless the partner uploaded them."""
     uploader = dict(zip(state.batches, state.batch_uploaders, strict=False)).get(batch_id, "")

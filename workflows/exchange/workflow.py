@@ -56,6 +56,7 @@ WEBHOOK_PATCH = "webhook-delivery"
 IMPORT_PATCH = "import-workflow"
 IMPORT_FAILURE_PATCH = "import-failure-recorded"
 COMMIT_PATCH = "commit-catalogues"
+STAFF_NOTICE_PATCH = "staff-notices"
 # Continue as new well before a history gets heavy; each step costs about ten events.
 CONTINUE_AS_NEW_AFTER_EVENTS = 1_000
 
@@ -387,12 +388,21 @@ class ExchangeWorkflow:
         self._changes += 1
 
     async def _notify(self, event: str, note: Note | None, actor: Actor | None = None) -> None:
-        """Tell the partner, unless the partner took the step itself."""
-        if not rules.notifies(self._state, self._inp, actor):
-            return
-        self._state.seq += 1
-        ex_id, seq = self._inp.exchange_id, self._state.seq
-        recorded = await commands.notify(ex_id, seq, self._inp.partner, event, note)
-        if recorded.deliver and workflow.patched(WEBHOOK_PATCH):
-            # Delivery may take days of retries; the exchange does not wait for it.
-            await commands.start_delivery(ex_id, seq, recorded.retry_seconds)
+        """Tell the partner, unless the partner took the step itself; then our staff, of a
+        step the partner or the system took (``STAFF_NOTICE_PATCH``)."""
+        if rules.notifies(self._state, self._inp, actor):
+            self._state.seq += 1
+            ex_id, seq = self._inp.exchange_id, self._state.seq
+            recorded = await commands.notify(ex_id, seq, self._inp.partner, event, note)
+            if recorded.deliver and workflow.patched(WEBHOOK_PATCH):
+                # Delivery may take days of retries; the exchange does not wait for it.
+                await commands.start_delivery(ex_id, seq, recorded.retry_seconds)
+        if rules.tells_staff(self._state, self._inp, actor, event) and workflow.patched(
+            STAFF_NOTICE_PATCH
+        ):
+            # A notice of its own, with its own seq, to our home code (e-mail only).
+            self._state.seq += 1
+            ex_id, seq = self._inp.exchange_id, self._state.seq
+            recorded = await commands.notify(ex_id, seq, self._inp.home, event, note)
+            if recorded.deliver:
+                await commands.start_delivery(ex_id, seq, recorded.retry_seconds)

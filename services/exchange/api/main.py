@@ -20,15 +20,34 @@ from services.exchange.api.routes import (
     fund,
     keys,
     marc,
+    notices,
+    offer_list_files,
+    offer_lists,
     partner_contacts,
     partners,
     records,
     reports,
+    wishlists,
 )
 
 router = APIRouter(prefix="/api/v1")
-for feature in (partners, partner_contacts, keys, fund, reports, exchanges, marc, records, audit):
+# Before the offer-list router: its /offer-lists/{id}.csv and .pdf would match {id} there.
+router.include_router(offer_list_files.router)
+for feature in (
+    partners,
+    partner_contacts,
+    keys,
+    fund,
+    reports,
+    exchanges,
+    offer_lists,
+    marc,
+    records,
+    audit,
+    notices,
+):
     router.include_router(feature.router)
+router.include_router(wishlists.router)
 
 
 def include_api(app: FastAPI) -> None:

@@ -11,13 +11,17 @@ from __future__ import annotations
 
 from typing import Any
 
+from pydantic import BaseModel
+
 from services.exchange.api.problem_responses import REF_TEMPLATE, add_schemas
 from services.exchange.http.idempotency import HEADER, KEEP_FOR, WAIT_FOR_FIRST
 from services.exchange.schemas.webhooks import (
     EVENT_PREFIX,
     EVENTS,
     HEADERS,
+    LIST_EVENTS,
     SIGNING,
+    ListWebhookEvent,
     WebhookEvent,
 )
 
@@ -91,11 +95,11 @@ _RETRIES = (
 )
 
 
-def _webhook(event: str, description: str) -> dict[str, Any]:
+def _webhook(name: str, description: str, model: type[BaseModel]) -> dict[str, Any]:
     body = {
         "allOf": [
-            {"$ref": REF_TEMPLATE.format(model=WebhookEvent.__name__)},
-            {"properties": {"type": {"const": EVENT_PREFIX + event}}},
+            {"$ref": REF_TEMPLATE.format(model=model.__name__)},
+            {"properties": {"type": {"const": name}}},
         ]
     }
     headers = [
@@ -110,9 +114,9 @@ def _webhook(event: str, description: str) -> dict[str, Any]:
     ]
     return {
         "post": {
-            "summary": f"{EVENT_PREFIX}{event}",
+            "summary": name,
             "description": f"{description}\n\n{SIGNING}",
-            "operationId": f"webhook_{EVENT_PREFIX}{event}".replace(".", "_"),
+            "operationId": f"webhook_{name}".replace(".", "_"),
             "tags": ["webhooks"],
             "parameters": headers,
             "requestBody": {"required": True, "content": {"application/json": {"schema": body}}},
@@ -127,7 +131,11 @@ def _webhook(event: str, description: str) -> dict[str, Any]:
 def add_webhooks(document: dict[str, Any]) -> None:
     """The events POSTed to a partner's ``webhook_url`` (OpenAPI 3.1 ``webhooks``)."""
     add_schemas(document, WebhookEvent)
+    add_schemas(document, ListWebhookEvent)
     document["webhooks"] = {
-        f"{EVENT_PREFIX}{event}": _webhook(event, description)
+        f"{EVENT_PREFIX}{event}": _webhook(f"{EVENT_PREFIX}{event}", description, WebhookEvent)
         for event, description in EVENTS.items()
+    } | {
+        name: _webhook(name, description, ListWebhookEvent)
+        for name, description in LIST_EVENTS.items()
     }

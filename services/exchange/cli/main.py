@@ -139,6 +139,12 @@ def main(argv: list[str] | None = None) -> int:
     add.add_argument(
         "--password-stdin", action="store_true", help="read the password from standard input"
     )
+    add.add_argument("--email", help="where their notices are e-mailed (staff)")
+    add.add_argument("--language", choices=["en", "id"], help="the language of those e-mails")
+    email = user_sub.add_parser("email", help="where a staff user's notices are e-mailed")
+    email.add_argument("username")
+    email.add_argument("--email", help="the address (left out: they get no e-mails)")
+    email.add_argument("--language", choices=["en", "id"], help="the language (default: en)")
     password = user_sub.add_parser("password", help="set a new password (ends their sessions)")
     password.add_argument("username")
     password.add_argument(

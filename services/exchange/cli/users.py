@@ -6,6 +6,8 @@ import argparse
 import getpass
 import sys
 
+from sqlalchemy import Engine
+
 from services.exchange.service import users
 from services.exchange.settings import Settings
 from services.exchange.storage.db import make_engine
@@ -19,6 +21,20 @@ def _password(from_stdin: bool) -> str:
     if getpass.getpass("again: ") != first:
         raise SystemExit("the two passwords differ")
     return first
+
+
+def _set_email(engine: Engine, args: argparse.Namespace) -> int:
+    try:
+        found = users.set_notice_address(engine, args.username, args.email, args.language)
+    except users.UserError as exc:
+        print(f"exchange user email: {exc}", file=sys.stderr)
+        return 2
+    if not found:
+        print(f"exchange user email: there is no user {args.username}", file=sys.stderr)
+        return 2
+    where = f"to {args.email} ({args.language or 'en'})" if args.email else "nowhere"
+    print(f"notices of {args.username} are e-mailed {where}")
+    return 0
 
 
 def run_user_command(settings: Settings, args: argparse.Namespace) -> int:
@@ -35,6 +51,8 @@ def run_user_command(settings: Settings, args: argparse.Namespace) -> int:
                     args.role,
                     partner_code=args.partner,
                     display_name=args.name,
+                    email=args.email,
+                    language=args.language,
                 )
             except users.UserError as exc:
                 print(f"exchange user add: {exc}", file=sys.stderr)
@@ -42,6 +60,8 @@ def run_user_command(settings: Settings, args: argparse.Namespace) -> int:
             where = f" for partner {args.partner}" if args.partner else ""
             print(f"user {user.username} ({user.role}{where}) created")
             return 0
+        if args.user_command == "email":
+            return _set_email(engine, args)
         if args.user_command == "password":
             try:
                 changed = users.set_password(engine, args.username, _password(args.password_stdin))

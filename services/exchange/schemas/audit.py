@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-Entity = Literal["partner", "agreement", "key", "user", "deposit"]
+Entity = Literal["partner", "agreement", "key", "user", "deposit", "offer_list"]
 
 
 class FieldChange(BaseModel):

@@ -122,7 +122,7 @@ class PartnerOfferListIn(RequestModel):
                             "place": "Минск",
                             "publisher": "Вышэйшая школа",
                             "year": 2000,
-                            "isbn": "985-06-0463-9",
+                            "isbn": "985-06-0463-8",
                             "language": "rus",
                             "copies": 1,
                         }
@@ -154,13 +154,17 @@ class SelectionIn(RequestModel):
 
 
 class CloseIn(RequestModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"note": "All items taken"}]}
+    )
 
     note: Note | None = None
 
 
 class ExtendIn(RequestModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"closes_on": "2027-02-15"}]}
+    )
 
     closes_on: ClosingDay
 

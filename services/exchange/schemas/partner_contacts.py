@@ -7,6 +7,7 @@ address and the language we write to them in (one of the languages of our letter
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Literal
 
 from babel import Locale
@@ -68,6 +69,50 @@ Language = Annotated[
     Field(description="The language we write to them in: en, ru or id"),
 ]
 Role = Annotated[str, StringConstraints(max_length=64)]
+# The notices a contact may be e-mailed (``service.email_notices`` sends them): the events of
+# an exchange's notices (``ExchangeWorkflow._notify``), then those of offer and wish lists.
+EXCHANGE_KINDS = (
+    "proposal",
+    "revision",
+    "decision",
+    "shipment",
+    "receipt",
+    "claim",
+    "cancellation",
+    "lost",
+    "reminder",
+    "expiry",
+    "marc_ready",
+    "completed",
+)
+LIST_KINDS = (
+    "offer_list_published",
+    "offer_list_closing",
+    "offer_list_closed",
+    "offer_list_summary",
+    "selection_submitted",
+    "wishlist_hits",
+)
+KINDS = EXCHANGE_KINDS + LIST_KINDS
+
+
+def _known_kind(kind: str) -> str:
+    if kind not in KINDS:
+        raise ValueError(f"{kind} is not a notice kind; the kinds are {', '.join(KINDS)}")
+    return kind
+
+
+NoticeKind = Annotated[
+    str, AfterValidator(_known_kind), Field(json_schema_extra={"enum": list(KINDS)})
+]
+NoticeKinds = Annotated[
+    list[NoticeKind] | None,
+    Field(
+        max_length=len(KINDS),
+        description="The notices they are e-mailed (an exchange's steps, offer lists, "
+        "wish-list hits); null: all of them, []: none",
+    ),
+]
 
 
 class AddressIn(RequestModel):
@@ -128,6 +173,7 @@ class ContactIn(RequestModel):
     receives_notices: bool = Field(
         default=True, description="Whether they are told of the exchanges' steps"
     )
+    notices: NoticeKinds = None
 
 
 class ContactPatch(RequestModel):
@@ -140,6 +186,7 @@ class ContactPatch(RequestModel):
     language: Language | None = None
     role: Role | None = None
     receives_notices: bool | None = None
+    notices: NoticeKinds = None
 
 
 class ContactOut(BaseModel):
@@ -149,3 +196,28 @@ class ContactOut(BaseModel):
     language: str
     role: str | None
     receives_notices: bool
+    notices: list[str] | None = Field(
+        default=None, description="The notices they are e-mailed; null: all of them"
+    )
+
+
+class EmailDeliveryOut(BaseModel):
+    """One attempt to e-mail one notice to one address (a contact's, or a staff address)."""
+
+    id: int
+    notice_id: int
+    event_id: str = Field(description="The notice's id as its webhook event has it")
+    event: str
+    party: str = Field(description="The partner's code, or ours for a notice to staff")
+    exchange_id: str | None
+    exchange_number: str | None
+    offer_list_id: str | None
+    offer_list_number: str | None
+    address: str
+    language: str
+    subject: str
+    attempt: int
+    succeeded: bool
+    error: str | None
+    duration_ms: int
+    at: datetime

@@ -9,6 +9,7 @@ from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, StrictInt, String
 
 from marc import HeadingForm, TextEncoding
 from services.exchange.schemas.common import AgreementDay, Code, RequestModel, ShortText
+from services.exchange.schemas.profiles import ProfileIn, ProfileOut
 
 _AGREEMENT_DAYS = "from 1950-01-01 to 2099-12-31"
 _MARC_ENCODING = (
@@ -146,6 +147,9 @@ class AgreementIn(RequestModel):
     yearly_quota: Annotated[StrictInt, Field(ge=1, le=1_000_000)] | None = Field(
         default=None, description="Copies a year, each way: at most 1,000,000"
     )
+    profile: ProfileIn | None = Field(
+        default=None, description="What the partner wants; left out or empty: everything"
+    )
 
 
 class AgreementOut(BaseModel):
@@ -159,3 +163,6 @@ class AgreementOut(BaseModel):
     receipt_days: int
     yearly_quota: int | None
     valid_today: bool
+    profile: ProfileOut | None = Field(
+        default=None, description="What the partner wants; null: everything"
+    )

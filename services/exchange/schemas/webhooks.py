@@ -39,6 +39,21 @@ EVENTS: dict[str, str] = {
 }
 EVENT_PREFIX = "exchange."
 
+# The events of offer lists and wish lists (``service/list_notices.py``), by their full type
+# (``webhooks.notice_event_type``); their bodies are ``ListWebhookEvent``.
+LIST_EVENTS: dict[str, str] = {
+    "offer_list.published": "We published an offer list addressed to you: select from it "
+    "(POST /api/v1/offer-lists/{id}/selection) until its closes_on; first come, first served.",
+    "offer_list.closing": "An offer list addressed to you closes in a few days, and you have "
+    "not submitted a selection from it.",
+    "offer_list.closed": "An offer list addressed to you closed: selections not submitted were "
+    "given back.",
+    "selection.submitted": "Our staff submitted a selection from your offer list: it became an "
+    "exchange, accepted, for you to ship.",
+    "wishlist.hits": "Items from your wish list are offered to you on a list, or arrived in our "
+    "exchange fund; the note says how many.",
+}
+
 SIGNING = (
     f"Each event is signed. {SIGNATURE_HEADER} is `v1=` and the lowercase hex HMAC-SHA256, "
     f"keyed with your webhook secret (UTF-8), of the {TIMESTAMP_HEADER} value, a full stop and "
@@ -76,6 +91,32 @@ State = Annotated[
 
 class WebhookLinks(BaseModel):
     exchange: str = Field(description="The exchange in the API (GET it with your key)")
+
+
+class ListWebhookLinks(BaseModel):
+    offer_list: str | None = Field(default=None, description="The offer list in the API")
+    wishlist: str | None = Field(default=None, description="Your wish list in the API")
+
+
+class ListWebhookEvent(BaseModel):
+    """One event about an offer list or a wish list, POSTed as JSON to the webhook_url."""
+
+    id: str = Field(description="notice.<notice id>: the same on every attempt to deliver it")
+    type: Annotated[
+        str,
+        Field(
+            description="The event, one of the document's webhooks",
+            json_schema_extra={"enum": list(LIST_EVENTS)},
+        ),
+    ]
+    offer_list_id: str | None
+    offer_list_number: str | None = Field(description="As people quote it: OL-2026-0007")
+    title: str | None
+    state: str | None = Field(description="The list's state when this attempt was sent")
+    closes_on: str | None = Field(description="The list's last day for selections")
+    note: str | None = Field(description="What happened, in words")
+    occurred_at: datetime
+    links: ListWebhookLinks
 
 
 class WebhookEvent(BaseModel):

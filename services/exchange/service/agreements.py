@@ -8,12 +8,14 @@ from sqlalchemy import Engine, ScalarSelect, String, cast
 from sqlmodel import Session, col, select
 
 from services.exchange.models import Agreement, Partner
-from services.exchange.problems import Problem
+from services.exchange.problems import Problem, not_found
 from services.exchange.schemas.partners import AgreementIn, AgreementOut
+from services.exchange.schemas.profiles import ProfileIn, read, stored
 from services.exchange.service import audit
 from services.exchange.service.access import visible_partner
 from services.exchange.service.keys import Caller
 from services.exchange.storage.db import session_scope
+from workflows.errors import N_
 
 MATERIAL_EXCHANGE = "material_exchange"
 
@@ -34,6 +36,7 @@ def _out(a: Agreement, partner: Partner, day: date) -> AgreementOut:
         receipt_days=a.receipt_days,
         yearly_quota=a.yearly_quota,
         valid_today=a.valid_from <= day <= a.valid_to,
+        profile=read(a.profile),
     )
 
 
@@ -45,12 +48,32 @@ def create(engine: Engine, caller: Caller, code: str, body: AgreementIn) -> Agre
     with session_scope(engine) as session:
         partner = visible_partner(session, caller, code)
         assert partner.id is not None
-        agreement = Agreement(partner_id=partner.id, **body.model_dump())
+        fields = body.model_dump(exclude={"profile"})
+        agreement = Agreement(partner_id=partner.id, **fields, profile=stored(body.profile))
         session.add(agreement)
         session.flush()
         after = audit.snapshot(agreement, partner=partner.code)
         key = str(agreement.id)
         audit.changed(session, caller, audit.AGREEMENT, key, audit.CREATED, after=after)
+        return _out(agreement, partner, today())
+
+
+def set_profile(
+    engine: Engine, caller: Caller, code: str, agreement_id: int, body: ProfileIn
+) -> AgreementOut:
+    """Change what the partner wants under this agreement (an empty profile: everything)."""
+    with session_scope(engine) as session:
+        partner = visible_partner(session, caller, code)
+        agreement = session.get(Agreement, agreement_id)
+        if agreement is None or agreement.partner_id != partner.id:
+            raise not_found(N_("agreement {agreement_id}").format(agreement_id=agreement_id))
+        before = audit.snapshot(agreement, partner=partner.code)
+        agreement.profile = stored(body)
+        session.add(agreement)
+        session.flush()
+        after = audit.snapshot(agreement, partner=partner.code)
+        key = str(agreement.id)
+        audit.changed(session, caller, audit.AGREEMENT, key, audit.UPDATED, before, after)
         return _out(agreement, partner, today())
 
 

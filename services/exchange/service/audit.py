@@ -37,7 +37,8 @@ AGREEMENT = "agreement"
 KEY = "key"
 USER = "user"
 DEPOSIT = "deposit"
-ENTITIES = (PARTNER, AGREEMENT, KEY, USER, DEPOSIT)
+OFFER_LIST = "offer_list"
+ENTITIES = (PARTNER, AGREEMENT, KEY, USER, DEPOSIT, OFFER_LIST)
 
 CREATED = "created"
 UPDATED = "updated"
@@ -46,7 +47,21 @@ DISABLED = "disabled"
 DEPOSITED = "deposited"
 SECRET_RENEWED = "secret_renewed"
 PASSWORD_CHANGED = "password_changed"
-ACTIONS = (CREATED, UPDATED, REVOKED, DISABLED, DEPOSITED, SECRET_RENEWED, PASSWORD_CHANGED)
+PUBLISHED = "published"
+CLOSED = "closed"
+WITHDRAWN = "withdrawn"
+ACTIONS = (
+    CREATED,
+    UPDATED,
+    REVOKED,
+    DISABLED,
+    DEPOSITED,
+    SECRET_RENEWED,
+    PASSWORD_CHANGED,
+    PUBLISHED,
+    CLOSED,
+    WITHDRAWN,
+)
 
 SYSTEM = "system"
 # Never written into an entry, whatever the row holds.

@@ -124,10 +124,16 @@ def view(
             "history": [
                 {**event._asdict(), "at": event.at, "actor_name": who[event.actor]}
                 for event in events
+                if caller.is_staff or not _to_staff(event.step, event.note_params, home)
             ],
             "marc_batches": list(batches),
         }
     )
+
+
+def _to_staff(step: str, params: dict[str, Any] | None, home: str) -> bool:
+    """A notice to our own staff (``staff-notices``): part of our history, not the partner's."""
+    return step == "notice" and bool(params) and (params or {}).get("party") == home
 
 
 # --- the exchange list -------------------------------------------------------------------

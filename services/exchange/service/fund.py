@@ -20,7 +20,7 @@ from services.exchange.models import FundItem, Reservation
 from services.exchange.problems import Problem
 from services.exchange.schemas.common import Page
 from services.exchange.schemas.fund import DepositIn, FundItemOut
-from services.exchange.service import audit
+from services.exchange.service import audit, wish_matching
 from services.exchange.service.list_orders import FUND_COLUMNS
 from services.exchange.service.sorting import Sort, order_by
 from services.exchange.storage.db import session_scope
@@ -226,6 +226,7 @@ def deposit(
             after = audit.snapshot(item, copies_deposited=body.copies)
             key = str(item.id)
             audit.changed(session, caller, audit.DEPOSIT, key, audit.DEPOSITED, after=after)
+            wish_matching.match_deposit(session, item.id or 0)  # partners' wishes it meets
             return _out(item), True
         before = audit.snapshot(match)
         total = col(FundItem.copies_received) + body.copies
@@ -241,6 +242,7 @@ def deposit(
         session.refresh(match)
         after = audit.snapshot(match, copies_deposited=body.copies)
         audit.changed(session, caller, audit.DEPOSIT, str(match.id), audit.DEPOSITED, before, after)
+        wish_matching.match_deposit(session, match.id or 0)
         return _out(match), False
 
 

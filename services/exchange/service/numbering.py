@@ -27,6 +27,7 @@ from sqlmodel import Session, SQLModel
 from services.exchange.models import NumberSequence
 
 EXCHANGE_SERIES = "EX"
+OFFER_LIST_SERIES = "OL"  # offer lists: OL-2026-0007
 
 _SEQUENCES: Table = SQLModel.metadata.tables[str(NumberSequence.__tablename__)]
 
@@ -57,3 +58,8 @@ def next_number(session: Session, series: str, year: int) -> int:
 def next_exchange_number(session: Session, year: int) -> str:
     """The number for an exchange first written in ``year`` (UTC, as the migration counts)."""
     return exchange_number(year, next_number(session, EXCHANGE_SERIES, year))
+
+
+def next_offer_list_number(session: Session, year: int) -> str:
+    """The number for an offer list made in ``year`` (UTC): ``OL-2026-0007``."""
+    return f"{OFFER_LIST_SERIES}-{year}-{next_number(session, OFFER_LIST_SERIES, year):04d}"

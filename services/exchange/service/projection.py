@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from services.exchange.models import Claim, Exchange, ExchangeEvent, ExchangeLine, Notice, Partner
-from services.exchange.service import fund, reports, resends
+from services.exchange.service import email_notices, fund, offer_list_closing, reports, resends
 from services.exchange.service.offer_lines import event_note, offer_note, write_offer_lines
 from services.exchange.storage.db import session_scope
 from workflows.exchange.types import (
@@ -113,6 +113,7 @@ def apply_step(engine: Engine, rec: StepRecord) -> bool:
                         session.add(entry)
             if rec.step in _RELEASING_STEPS:
                 fund.release(session, rec.exchange_id)
+                offer_list_closing.return_copies(session, rec.exchange_id)  # back on its list
             elif rec.step == "ship":
                 fund.consume(session, rec.exchange_id)
             for claim in rec.claims or []:
@@ -178,19 +179,34 @@ def apply_revision(engine: Engine, rec: RevisionRecord) -> list[LineOffer]:
         return offers
 
 
-def record_notice(engine: Engine, notice: NoticeInput) -> tuple[bool, bool]:
+def record_notice(
+    engine: Engine,
+    notice: NoticeInput,
+    *,
+    home: str | None = None,
+    home_name: str | None = None,
+    staff_email: str | None = None,
+    email: bool = False,
+) -> tuple[bool, bool]:
     """Keep the notice and put it in the exchange's history.
 
-    Returns (written, has_webhook): written is False for a retry; has_webhook says whether the
-    partner wants the event delivered.
+    Returns (written, deliver): written is False for a retry; deliver says whether a delivery
+    has anyone to reach: the partner's webhook, or (with ``email``, when e-mail is set up) an
+    address for it (``email_notices.has_recipients``: the partner's contacts that want the
+    kind, or for a notice to our staff, ``party == home``, the staff's addresses).
     """
     with Session(engine) as session:
         partner = session.exec(select(Partner).where(col(Partner.code) == notice.party)).first()
-        has_webhook = bool(partner and partner.webhook_url)
+        deliver = bool(partner and partner.webhook_url)
+        if email and not deliver:
+            deliver = email_notices.has_recipients(
+                session, notice.party, notice.event, home or "", staff_email
+            )
+    party_name = partner.name if partner else (home_name if notice.party == home else None)
     try:
         with session_scope(engine) as session:
             if _already(session, notice.exchange_id, notice.seq):
-                return False, has_webhook
+                return False, deliver
             exchange = _exchange(session, notice.exchange_id)
             at = datetime.fromisoformat(notice.at)
             session.add(
@@ -201,6 +217,8 @@ def record_notice(engine: Engine, notice: NoticeInput) -> tuple[bool, bool]:
                     event=notice.event,
                     note=notice.note,
                     created_at=at,
+                    note_id=notice.note_id,
+                    note_params=notice.note_params,
                 )
             )
             session.add(
@@ -214,12 +232,12 @@ def record_notice(engine: Engine, notice: NoticeInput) -> tuple[bool, bool]:
                     note=f"{notice.event} notice for {notice.party}"
                     + (f": {notice.note}" if notice.note else ""),
                     note_id="notice",
-                    note_params=_notice_params(notice, partner.name if partner else None),
+                    note_params=_notice_params(notice, party_name),
                 )
             )
-        return True, has_webhook
+        return True, deliver
     except IntegrityError:
-        return False, has_webhook
+        return False, deliver
 
 
 def _notice_params(notice: NoticeInput, party_name: str | None) -> dict[str, Any]:

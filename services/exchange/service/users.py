@@ -13,6 +13,7 @@ partner only.
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -69,6 +70,8 @@ def add_user(
     partner_code: str | None = None,
     display_name: str | None = None,
     caller: Caller | None = None,
+    email: str | None = None,
+    language: str | None = None,
 ) -> WebUser:
     username = username.strip()
     if not username or len(username) > 64:
@@ -79,6 +82,9 @@ def add_user(
         raise UserError("a password has at least 10 characters")
     if (role == PARTNER_ROLE) != (partner_code is not None):
         raise UserError("partner users, and only they, name their partner (--partner CODE)")
+    email, language = _notice_address(email, language)
+    if role == PARTNER_ROLE and (email or language):
+        raise UserError("a partner's notices go to its contacts, not to its users")
     with session_scope(engine) as session:
         if session.exec(select(WebUser).where(col(WebUser.username) == username)).first():
             raise UserError(f"there is already a user {username}")
@@ -94,6 +100,8 @@ def add_user(
             role=role,
             partner_id=partner_id,
             display_name=display_name,
+            email=email,
+            language=language,
         )
         session.add(user)
         session.flush()
@@ -208,6 +216,52 @@ def set_password(
     hashed = _hasher.hash(password)
     changed = audit.PASSWORD_CHANGED
     return _change_and_end_sessions(engine, username, changed, caller, password_hash=hashed)
+
+
+NOTICE_LANGUAGES = ("en", "id")  # the staff pages' languages
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s.]+(\.[^@\s.]+)+$")  # as a partner contact's
+
+
+def _notice_address(email: str | None, language: str | None) -> tuple[str | None, str | None]:
+    """The address and language checked: an e-mail address or None, en or id or None."""
+    email = email.strip() if email else None
+    if email is not None and (len(email) > 320 or not _EMAIL.match(email)):
+        raise UserError(f"{email} is not an e-mail address (name@domain)")
+    if language is not None and language not in NOTICE_LANGUAGES:
+        raise UserError(f"the language of notices is one of {', '.join(NOTICE_LANGUAGES)}")
+    return email, language
+
+
+def notice_address(engine: Engine, username: str) -> tuple[str | None, str | None]:
+    """(e-mail, language) of a user's notices; (None, None) when none is set."""
+    with Session(engine) as session:
+        user = session.exec(select(WebUser).where(col(WebUser.username) == username)).first()
+        return (user.email, user.language) if user else (None, None)
+
+
+def set_notice_address(
+    engine: Engine,
+    username: str,
+    email: str | None,
+    language: str | None,
+    caller: Caller | None = None,
+) -> bool:
+    """Where a staff user's notices go by e-mail (None: none) and in which language (None:
+    English); False if there is no such user. Partner users get none: their library's
+    contacts do. Audited; sessions stay open."""
+    email, language = _notice_address(email, language)
+    with session_scope(engine) as session:
+        user = session.exec(select(WebUser).where(col(WebUser.username) == username)).first()
+        if user is None:
+            return False
+        if user.role == PARTNER_ROLE:
+            raise UserError("a partner's notices go to its contacts, not to its users")
+        before = audit.snapshot(user)
+        user.email, user.language = email, language
+        session.add(user)
+        after = audit.snapshot(user)
+        audit.changed(session, caller, audit.USER, username, audit.UPDATED, before, after)
+        return True
 
 
 def has_users(engine: Engine) -> bool:

@@ -23,8 +23,10 @@ from sqlalchemy import Engine, func
 from sqlmodel import Session, col, select
 
 from services.exchange.models import Exchange, Notice, Partner, WebhookDelivery
+from services.exchange.offer_models import EmailDelivery, OfferList
 from services.exchange.problems import Problem
 from services.exchange.schemas.common import Page
+from services.exchange.schemas.partner_contacts import EmailDeliveryOut
 from services.exchange.schemas.partners import DeliveryOut
 from services.exchange.service.access import visible_partner
 from services.exchange.service.keys import Caller
@@ -127,6 +129,57 @@ class Delivered:
     already: bool
 
 
+def notice_event_id(notice_id: int) -> str:
+    """The id of a notice that is not an exchange's; stable across retries like ``event_id``."""
+    return f"notice.{notice_id}"
+
+
+def notice_event_type(event: str) -> str:
+    """``offer_list_published`` -> ``offer_list.published``, ``wishlist_hits`` ->
+    ``wishlist.hits``: the family, a dot, and what happened, as ``exchange.<event>`` reads."""
+    for family in ("offer_list", "wishlist", "selection"):
+        if event.startswith(family + "_"):
+            return f"{family}.{event[len(family) + 1 :]}"
+    return f"notice.{event}"
+
+
+def _exchange_event(notice: Notice, exchange: Exchange | None, base_url: str) -> dict[str, object]:
+    """An exchange's event, exactly as partners have always received it."""
+    exchange_id = notice.exchange_id or ""
+    return {
+        "id": event_id(exchange_id, notice.seq),
+        "type": f"exchange.{notice.event}",
+        "exchange_id": exchange_id,
+        "exchange_number": exchange.number if exchange else None,
+        "state": exchange.state if exchange else None,
+        "note": notice.note,
+        "occurred_at": notice.created_at.isoformat(),
+        "links": {"exchange": f"{base_url}/api/v1/exchanges/{exchange_id}"},
+    }
+
+
+def _notice_event(notice: Notice, offer_list: OfferList | None, base_url: str) -> dict[str, object]:
+    """An offer list's or a wish list's event: what it is about, and where to read it."""
+    assert notice.id is not None
+    links: dict[str, str] = {}
+    if offer_list is not None:
+        links["offer_list"] = f"{base_url}/api/v1/offer-lists/{offer_list.id}"
+    if notice.event == "wishlist_hits":
+        links["wishlist"] = f"{base_url}/api/v1/partners/{notice.party}/wishlist"
+    return {
+        "id": notice_event_id(notice.id),
+        "type": notice_event_type(notice.event),
+        "offer_list_id": offer_list.id if offer_list else None,
+        "offer_list_number": offer_list.number if offer_list else None,
+        "title": offer_list.title if offer_list else None,
+        "state": offer_list.state if offer_list else None,
+        "closes_on": offer_list.closes_on.isoformat() if offer_list else None,
+        "note": notice.note,
+        "occurred_at": notice.created_at.isoformat(),
+        "links": links,
+    }
+
+
 def deliver(
     engine: Engine,
     exchange_id: str,
@@ -134,13 +187,28 @@ def deliver(
     attempt: int,
     base_url: str,
     allow_insecure: bool,
+    *,
+    notice_id: int | None = None,
+    home: str | None = None,
 ) -> Delivered:
-    """One attempt; returns once the event is accepted (now or earlier), raises otherwise."""
+    """One attempt; returns once the event is accepted (now or earlier), raises otherwise.
+
+    The notice is an exchange's (``exchange_id``, ``seq``) or, with ``notice_id``, any notice
+    (an offer list's, a wish list's). A notice to our own staff (``home``) has no webhook.
+    """
     with Session(engine) as session:
-        notice = session.exec(
-            select(Notice).where(col(Notice.exchange_id) == exchange_id, col(Notice.seq) == seq)
-        ).one()
+        if notice_id is not None:
+            found = session.get(Notice, notice_id)
+            if found is None:
+                return Delivered(attempts=attempt, already=True)  # nothing left to deliver
+            notice = found
+        else:
+            notice = session.exec(
+                select(Notice).where(col(Notice.exchange_id) == exchange_id, col(Notice.seq) == seq)
+            ).one()
         assert notice.id is not None
+        if home is not None and notice.party == home:
+            return Delivered(attempts=attempt, already=True)  # staff read it on their pages
         done = session.exec(
             select(func.count()).where(
                 col(WebhookDelivery.notice_id) == notice.id, col(WebhookDelivery.succeeded)
@@ -148,27 +216,25 @@ def deliver(
         ).one()
         if done:
             return Delivered(attempts=attempt, already=True)
-        exchange = session.get(Exchange, exchange_id)
-        partner = session.exec(select(Partner).where(col(Partner.code) == notice.party)).one()
+        partner = session.exec(select(Partner).where(col(Partner.code) == notice.party)).first()
+        if partner is None:
+            return Delivered(attempts=attempt, already=True)  # no partner: nobody to post to
+        if notice.exchange_id is not None:
+            exchange = session.get(Exchange, notice.exchange_id)
+            event: dict[str, object] = _exchange_event(notice, exchange, base_url)
+        else:
+            offer_list = (
+                session.get(OfferList, notice.offer_list_id) if notice.offer_list_id else None
+            )
+            event = _notice_event(notice, offer_list, base_url)
     if not partner.webhook_url or not partner.webhook_secret:
         return Delivered(attempts=attempt, already=True)  # the partner removed its webhook
-    body = json.dumps(
-        {
-            "id": event_id(exchange_id, seq),
-            "type": f"exchange.{notice.event}",
-            "exchange_id": exchange_id,
-            "exchange_number": exchange.number if exchange else None,
-            "state": exchange.state if exchange else None,
-            "note": notice.note,
-            "occurred_at": notice.created_at.isoformat(),
-            "links": {"exchange": f"{base_url}/api/v1/exchanges/{exchange_id}"},
-        },
-        separators=(",", ":"),
-    ).encode()
+    body = json.dumps(event, separators=(",", ":")).encode()
+    identifier = str(event["id"])
     timestamp = str(int(time.time()))
     headers = {
         "Content-Type": "application/json",
-        ID_HEADER: event_id(exchange_id, seq),
+        ID_HEADER: identifier,
         TIMESTAMP_HEADER: timestamp,
         SIGNATURE_HEADER: sign(partner.webhook_secret, timestamp, body),
         "User-Agent": "library-exchange-webhooks/1",
@@ -215,7 +281,8 @@ def list_deliveries(
         query = (
             select(WebhookDelivery, Notice, col(Exchange.number))
             .join(Notice, col(Notice.id) == col(WebhookDelivery.notice_id))
-            .join(Exchange, col(Exchange.id) == col(Notice.exchange_id))
+            # An offer list's or a wish list's notice has no exchange: an outer join.
+            .outerjoin(Exchange, col(Exchange.id) == col(Notice.exchange_id))
             .where(col(WebhookDelivery.partner_id) == partner.id)
         )
         total = session.exec(select(func.count()).select_from(query.subquery())).one()
@@ -225,7 +292,7 @@ def list_deliveries(
         items = [
             DeliveryOut(
                 id=d.id or 0,
-                event_id=event_id(n.exchange_id or "", n.seq),
+                event_id=_delivered_event_id(n),
                 event=n.event,
                 exchange_id=n.exchange_id or "",
                 exchange_number=number,
@@ -238,5 +305,56 @@ def list_deliveries(
                 at=d.at,
             )
             for d, n, number in rows
+        ]
+    return Page(items=items, total=total, limit=limit, offset=offset)
+
+
+def _delivered_event_id(notice: Notice) -> str:
+    if notice.exchange_id is not None:
+        return event_id(notice.exchange_id, notice.seq)
+    return notice_event_id(notice.id or 0)
+
+
+def list_email_deliveries(
+    engine: Engine, caller: Caller, code: str | None, limit: int, offset: int
+) -> Page[EmailDeliveryOut]:
+    """Every attempt to e-mail a notice, newest first: to one partner's contacts (``code``;
+    a partner sees only its own), or to everyone, staff addresses included (``code`` None:
+    the route lets only staff ask)."""
+    with Session(engine) as session:
+        query = (
+            select(EmailDelivery, Notice, col(Exchange.number), col(OfferList.number))
+            .join(Notice, col(Notice.id) == col(EmailDelivery.notice_id))
+            .outerjoin(Exchange, col(Exchange.id) == col(Notice.exchange_id))
+            .outerjoin(OfferList, col(OfferList.id) == col(Notice.offer_list_id))
+        )
+        if code is not None:
+            partner = visible_partner(session, caller, code)
+            query = query.where(col(EmailDelivery.partner_id) == partner.id)
+        total = session.exec(select(func.count()).select_from(query.subquery())).one()
+        rows = session.exec(
+            query.order_by(col(EmailDelivery.id).desc()).limit(limit).offset(offset)
+        ).all()
+        items = [
+            EmailDeliveryOut(
+                id=d.id or 0,
+                notice_id=d.notice_id,
+                event_id=_delivered_event_id(n),
+                event=n.event,
+                party=n.party,
+                exchange_id=n.exchange_id,
+                exchange_number=exchange_number,
+                offer_list_id=n.offer_list_id,
+                offer_list_number=list_number,
+                address=d.address,
+                language=d.language,
+                subject=d.subject,
+                attempt=d.attempt,
+                succeeded=d.succeeded,
+                error=d.error,
+                duration_ms=d.duration_ms,
+                at=d.at,
+            )
+            for d, n, exchange_number, list_number in rows
         ]
     return Page(items=items, total=total, limit=limit, offset=offset)

@@ -39,6 +39,16 @@ _RULES: dict[str, tuple[tuple[str, ...], str]] = {
         MARC_ROLES,
         N_("MARC files are uploaded by cataloguers and administrators."),
     ),
+    # POST /api/v1/offer-lists, publish, close, extend; selecting from a partner's list
+    "offer": (
+        ACQUISITIONS_ROLES,
+        N_("Offer lists are made and selected from by acquisitions staff and administrators."),
+    ),
+    # POST|DELETE /api/v1/wishlist and /api/v1/partners/{code}/wishlist
+    "wish": (
+        ACQUISITIONS_ROLES,
+        N_("Wish lists are kept by acquisitions staff and administrators."),
+    ),
     # POST /api/v1/partners and their agreements (AdminDep)
     "administer": (
         ADMIN_ROLES,
@@ -55,11 +65,13 @@ class Abilities:
     deposit: bool
     upload_marc: bool
     administer: bool
+    offer: bool
+    wish: bool
 
 
 def abilities(caller: Caller | None) -> Abilities:
     if caller is None:
-        return Abilities(propose=False, deposit=False, upload_marc=False, administer=False)
+        return Abilities(**{name: False for name in _RULES})
     flags = {name: permitted(caller, roles) for name, (roles, _) in _RULES.items()}
     return Abilities(**flags)
 

@@ -1,4 +1,6 @@
-"""Signing in and out, and the language switch, for both the staff desk and the portal."""
+"""Signing in and out, and the language switch, for both the staff desk and the portal; and
+a staff user's own account page, where they say where their notices are e-mailed and in which
+language (``users.set_notice_address``, as ``exchange user email`` does on the server)."""
 
 from __future__ import annotations
 
@@ -12,10 +14,12 @@ from fastapi.responses import Response
 
 from services.exchange.service import users
 from services.exchange.service.users import SESSION_LIFETIME
-from services.exchange.web.i18n import LANG_COOKIE, LANGUAGE_NAMES
+from services.exchange.web.i18n import LANG_COOKIE, LANGUAGE_NAMES, N_
 from services.exchange.web.pages import (
     SESSION_COOKIE,
     SIGNIN_CSRF_COOKIE,
+    Flash,
+    StaffUser,
     context,
     current_user,
     field,
@@ -190,3 +194,44 @@ async def switch_language(code: str, request: Request) -> Response:
             secure=secure_cookies(request),
         )
     return response
+
+
+@router.get("/account")
+async def account_page(request: Request, user: StaffUser) -> Response:
+    engine = context(request).engine
+    email, language = await asyncio.to_thread(users.notice_address, engine, user.username)
+    return render(
+        request,
+        "staff/account.html",
+        user,
+        notice_email=email,
+        notice_language=language or "en",
+        notice_languages=[(code, LANGUAGE_NAMES[code]) for code in users.NOTICE_LANGUAGES],
+        refused=None,
+    )
+
+
+@router.post("/account/notices")
+async def set_notices(request: Request, user: StaffUser) -> Response:
+    """Set one's own notice address and language; a refused address comes back on the page."""
+    form = await posted_form(request, user)
+    email = field(form, "email")
+    language = field(form, "language")
+    engine = context(request).engine
+    try:
+        await asyncio.to_thread(
+            users.set_notice_address, engine, user.username, email, language, user.caller
+        )
+    except users.UserError:
+        return render(
+            request,
+            "staff/account.html",
+            user,
+            status_code=422,
+            notice_email=email,
+            notice_language=language or "en",
+            notice_languages=[(code, LANGUAGE_NAMES[code]) for code in users.NOTICE_LANGUAGES],
+            refused=N_("Give an e-mail address (name@domain), or leave the field empty."),
+        )
+    done = N_("Notices are e-mailed to you.") if email else N_("You get no notices by e-mail.")
+    return redirect("/account", Flash("ok", done), request)

@@ -182,6 +182,13 @@ def _committed(lang: Lang, p: Mapping[str, Any]) -> str:
     )
 
 
+def _selection(lang: Lang, p: Mapping[str, Any]) -> str:
+    """The first step of an exchange made from a selection on an offer list."""
+    return lang.gettext(
+        "selected from offer list {list}: {offer}", offer=_offer(lang, p), **_str(p, "list")
+    )
+
+
 def _catalogued(lang: Lang, p: Mapping[str, Any]) -> str:
     n = _count(p, "records")
     return lang.ngettext("{n} record in the catalogue", "{n} records in the catalogue", n)
@@ -241,6 +248,7 @@ _RENDERERS: dict[str, Callable[[Lang, Mapping[str, Any]], str]] = {
     "staged": _staged,
     "committed": _committed,
     "catalogued": _catalogued,
+    "offer_list_selection": _selection,
     "notice": _notice,
 }
 NOTE_IDS = frozenset(_RENDERERS)

@@ -22,6 +22,7 @@ from services.exchange.http.deps import ACQUISITIONS_ROLES, require_role
 from services.exchange.problems import Problem
 from services.exchange.schemas.common import INT32_MAX
 from services.exchange.schemas.partner_contacts import (
+    KINDS,
     AddressIn,
     AddressPatch,
     ContactIn,
@@ -58,7 +59,18 @@ CONTACT_LABELS = {
     "language": N_("Language"),
     "role": N_("Role (optional)"),
     "receives_notices": N_("Tell them of each step"),
+    "notices": N_("E-mail them these notices"),
 }
+# The notices a partner's contact may choose on the form (the staff-only ones left out).
+CONTACT_KINDS = tuple(k for k in KINDS if k not in ("offer_list_summary", "selection_submitted"))
+
+
+def _chosen_kinds(form: FormData) -> list[str] | None:
+    """The ticked kinds; None (all, also kinds added later) when every one is ticked."""
+    chosen = [str(k) for k in form.getlist("notices")]
+    if form.get("notices_shown") != "yes" or set(CONTACT_KINDS) <= set(chosen):
+        return None
+    return chosen
 
 
 def _address_fields(form: FormData) -> dict[str, Any]:
@@ -76,6 +88,7 @@ def _contact_fields(form: FormData) -> dict[str, Any]:
         "language": field(form, "language"),
         "role": field(form, "role"),
         "receives_notices": form.get("receives_notices") == "yes",
+        "notices": _chosen_kinds(form),
     }
 
 
@@ -105,6 +118,7 @@ async def _keep(
         sent: dict[str, Any] = kept(form, *labels)
         if what == "contact":
             sent["receives_notices"] = form.get("receives_notices") == "yes"
+            sent["notices"] = _chosen_kinds(form)
         return await _partner_view(
             code,
             request,

@@ -18,6 +18,7 @@ from services.exchange.problems import Problem
 from services.exchange.schemas.exchanges import LineIn, ProposalIn
 from services.exchange.service import desk, proposals
 from services.exchange.service.exchange_queries import ListQuery
+from services.exchange.web import portal_offer_lists
 from services.exchange.web.exchange_pages import exchange_listing
 from services.exchange.web.forms import FormError, whole_number
 from services.exchange.web.i18n import N_, Lang
@@ -42,7 +43,8 @@ OFFER_ROWS = 8
 async def portal_home(request: Request, user: PartnerUser) -> Response:
     ctx = context(request)
     board = await asyncio.to_thread(desk.partner_dashboard, ctx.engine, user.caller)
-    return render(request, "portal/dashboard.html", user, board=board)
+    lists = await portal_offer_lists.dashboard_lists(request, user.caller)
+    return render(request, "portal/dashboard.html", user, board=board, offer_lists=lists)
 
 
 @router.get("/exchanges")

@@ -14,14 +14,18 @@ from services.exchange.web import (
     cancel_pages,
     catalogue_pages,
     exchange_pages,
+    offer_list_downloads,
+    offer_list_pages,
     partner_contact_pages,
     portal,
+    portal_offer_lists,
     review_pages,
     staff,
     staff_audit,
     staff_lists,
     staff_partners,
     staff_proposals,
+    wishlist_pages,
 )
 from services.exchange.web.error_pages import error_page
 from services.exchange.web.pages import Redirect, redirect
@@ -43,15 +47,20 @@ def install(app: FastAPI) -> None:
         partner_contact_pages.router,
         staff_audit.router,
         staff_lists.router,
+        offer_list_pages.router,
+        wishlist_pages.router,
         exchange_pages.staff_router,
         cancel_pages.staff_router,
         batch_pages.staff_router,
         catalogue_pages.router,
         review_pages.router,
         portal.router,
+        portal_offer_lists.router,
         exchange_pages.portal_router,
         cancel_pages.portal_router,
         batch_pages.portal_router,
+        offer_list_downloads.staff_router,
+        offer_list_downloads.portal_router,
     ):
         app.include_router(router)
     app.add_exception_handler(Redirect, _redirect)

@@ -22,6 +22,7 @@ from services.exchange.schemas.fund import DepositIn
 from services.exchange.service import (
     agreements,
     catalogue_queue,
+    deposits,
     desk,
     fund,
     reports,
@@ -195,9 +196,7 @@ async def deposit(request: Request, user: StaffUser) -> Response:
                 "copies": whole_number(form, "copies", "copies"),
             }
         )
-        await asyncio.to_thread(
-            fund.deposit, ctx.engine, body, ctx.settings.retention_copies, user.caller
-        )
+        await deposits.deposit(ctx, user.caller, body)
     except (Problem, ValidationError, FormError) as exc:
         if not mendable(exc):
             raise

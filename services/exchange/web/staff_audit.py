@@ -28,6 +28,7 @@ ENTITY_LABELS = {
     audit.KEY: N_("API key"),
     audit.USER: N_("User"),
     audit.DEPOSIT: N_("Deposit"),
+    audit.OFFER_LIST: N_("Offer list"),
 }
 ACTION_LABELS = {
     audit.CREATED: N_("created"),
@@ -37,6 +38,9 @@ ACTION_LABELS = {
     audit.DEPOSITED: N_("copies deposited"),
     audit.SECRET_RENEWED: N_("new webhook secret"),
     audit.PASSWORD_CHANGED: N_("new password"),
+    audit.PUBLISHED: N_("published"),
+    audit.CLOSED: N_("closed"),
+    audit.WITHDRAWN: N_("withdrawn"),
 }
 # The fields an entry may hold, in words; one not named here is shown by its name.
 FIELD_LABELS = {

@@ -29,6 +29,7 @@ DATA_WORDS: tuple[str, ...] = (
     N_("undoing"),
     N_("undone"),
     N_("propose"),
+    N_("select"),
     N_("revise"),
     N_("accept"),
     N_("decline"),
@@ -55,6 +56,13 @@ DATA_WORDS: tuple[str, ...] = (
     N_("resent"),
     N_("written_off"),
     N_("resolved"),
+    # Offer lists (``offer_models.OfferList.state``) and their selections.
+    N_("draft"),
+    N_("published"),
+    N_("closed"),
+    N_("withdrawn"),
+    N_("submitted"),
+    N_("released"),
 )
 
 # The partner's notices and webhook events, by the event's name (``ExchangeWorkflow._notify``).

@@ -14,7 +14,7 @@ from services.exchange.api.problem_responses import PROBLEMS
 from services.exchange.http.deps import AcquisitionsDep, ContextDep, StaffDep
 from services.exchange.schemas.common import Page
 from services.exchange.schemas.fund import DepositIn, FundItemOut
-from services.exchange.service import fund
+from services.exchange.service import deposits, fund
 
 router = APIRouter(tags=["fund"], responses=PROBLEMS)
 
@@ -23,11 +23,14 @@ router = APIRouter(tags=["fund"], responses=PROBLEMS)
     "/deposits",
     responses={201: {"description": "A new publication in the fund", "model": FundItemOut}},
 )
-def deposit(
+async def deposit(
     body: DepositIn, ctx: ContextDep, caller: AcquisitionsDep, response: Response
 ) -> FundItemOut:
-    """Register deposited copies: 201 for a new publication, 200 when added to an existing one."""
-    item, created = fund.deposit(ctx.engine, body, ctx.settings.retention_copies, caller)
+    """Register deposited copies: 201 for a new publication, 200 when added to an existing one.
+
+    Partners whose wish lists it meets are told ("wishlist_hits" notices, by webhook and
+    e-mail)."""
+    item, created = await deposits.deposit(ctx, caller, body)
     response.status_code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
     return item
 

@@ -7,12 +7,14 @@ and its tag.
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Annotated
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Path, status
 
 from services.exchange.api.params import Limit, Offset, Year
 from services.exchange.api.problem_responses import PROBLEMS
 from services.exchange.http.deps import (
+    AcquisitionsDep,
     AcquisitionsOrPartnerDep,
     AdminDep,
     AdminOrPartnerDep,
@@ -20,7 +22,8 @@ from services.exchange.http.deps import (
     ContextDep,
     StaffDep,
 )
-from services.exchange.schemas.common import Page
+from services.exchange.schemas.common import INT32_MAX, Page
+from services.exchange.schemas.partner_contacts import EmailDeliveryOut
 from services.exchange.schemas.partners import (
     AgreementIn,
     AgreementOut,
@@ -31,6 +34,7 @@ from services.exchange.schemas.partners import (
     PartnerPatch,
     WebhookSecret,
 )
+from services.exchange.schemas.profiles import ProfileIn
 from services.exchange.schemas.reports import BalanceOut
 from services.exchange.service import agreements, partners, reports, webhooks
 
@@ -82,6 +86,19 @@ def list_deliveries(
     return webhooks.list_deliveries(ctx.engine, caller, code, limit, offset)
 
 
+@router.get("/{code}/email-deliveries")
+def list_email_deliveries(
+    code: str,
+    ctx: ContextDep,
+    caller: AcquisitionsOrPartnerDep,
+    limit: Limit = 100,
+    offset: Offset = 0,
+) -> Page[EmailDeliveryOut]:
+    """Every attempt to e-mail a notice to this partner's contacts, newest first (beside the
+    webhook deliveries: a notice goes both ways)."""
+    return webhooks.list_email_deliveries(ctx.engine, caller, code, limit, offset)
+
+
 @router.post("/{code}/agreements", status_code=status.HTTP_201_CREATED)
 def create_agreement(
     code: str, body: AgreementIn, ctx: ContextDep, caller: AdminDep
@@ -93,6 +110,19 @@ def create_agreement(
 @router.get("/{code}/agreements")
 def list_agreements(code: str, ctx: ContextDep, caller: CallerDep) -> list[AgreementOut]:
     return agreements.list_for(ctx.engine, caller, code)
+
+
+@router.put("/{code}/agreements/{agreement_id}/profile")
+def set_agreement_profile(
+    code: str,
+    agreement_id: Annotated[int, Path(ge=1, le=INT32_MAX, description="The agreement's id")],
+    body: ProfileIn,
+    ctx: ContextDep,
+    caller: AcquisitionsDep,
+) -> AgreementOut:
+    """What the partner wants under this agreement: subject classes, languages, kinds of
+    material, years; an empty profile is everything. A list puts what fits it first."""
+    return agreements.set_profile(ctx.engine, caller, code, agreement_id, body)
 
 
 @router.get("/{code}/balance")
