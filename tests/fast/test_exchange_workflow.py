@@ -7,6 +7,8 @@ long exchange continuing as new with its state. The rules themselves are tested 
 
 from __future__ import annotations
 
+import asyncio
+import uuid
 from collections.abc import AsyncIterator
 from datetime import timedelta
 
@@ -58,9 +60,11 @@ from workflows.exchange.types import (
     ExchangeInput,
     ExchangeOutcome,
     LineQuantity,
+    LineSpec,
     LostInput,
     ReceiptInput,
     ReceivedLine,
+    ReviseInput,
     ShipmentInput,
     workflow_id,
 )
@@ -91,6 +95,27 @@ def _accept_all(inp: ExchangeInput) -> DecisionInput:
     return DecisionInput(
         PARTNER_ACTOR, accept=[LineQuantity(x.line_id, x.quantity) for x in inp.lines]
     )
+
+
+async def test_a_step_sent_with_the_start_sees_the_runs_lifecycle() -> None:
+    """A revision sent the moment the proposal is made reaches the run's first task together
+    with its start, and its validator runs before ``run``: it is taken, not refused as a step
+    of a run from before the lifecycle. (A server of its own: an update left waiting for a
+    worker stops the shared server's time skipping for the tests after it.)"""
+    doubles = Doubles()
+    task_queue = f"fast-first-{uuid.uuid4().hex[:8]}"
+    inp = exchange_input()
+    async with time_skipping_server() as own:
+        handle = await _start(own, task_queue, inp)  # no worker on the queue yet
+        revised = asyncio.create_task(
+            handle.execute_update(W.revise, ReviseInput(STAFF, [LineSpec("Babad", 3)]))
+        )
+        await asyncio.sleep(0.5)  # the update waits in the server with the start
+        async with worker(own, doubles, task_queue=task_queue):
+            await revised
+            assert [r.lines[0].title for r in doubles.revisions] == ["Babad"]
+            assert (await handle.query(W.status)).state == PROPOSED
+            await handle.terminate("test over")
 
 
 async def test_an_exchange_runs_its_lifecycle_through_updates(

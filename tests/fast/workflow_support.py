@@ -184,7 +184,11 @@ async def time_skipping_server() -> AsyncIterator[WorkflowEnvironment]:
 
 @asynccontextmanager
 async def worker(
-    env: WorkflowEnvironment, doubles: Doubles, *, sandboxed: bool = True
+    env: WorkflowEnvironment,
+    doubles: Doubles,
+    *,
+    sandboxed: bool = True,
+    task_queue: str | None = None,
 ) -> AsyncIterator[str]:
     """Run every workflow with the doubles on a fresh task queue, which it yields.
 
@@ -192,7 +196,7 @@ async def worker(
     module's constant (a shorter history limit) runs them unsandboxed: the sandbox imports
     workflow modules afresh and would not see the change.
     """
-    task_queue = f"fast-{uuid.uuid4().hex[:8]}"
+    task_queue = task_queue or f"fast-{uuid.uuid4().hex[:8]}"
     async with Worker(
         env.client,
         task_queue=task_queue,

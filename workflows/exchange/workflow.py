@@ -68,6 +68,11 @@ class ExchangeWorkflow:
         self._inp = inp
         self._deadlines = inp.deadlines or Deadlines()
         self._state = inp.snapshot or rules.proposed_state(inp)
+        if inp.snapshot is None:
+            # Settled here, before any handler: a step sent at once after the proposal can
+            # reach the run's first task with its start, and its validator runs before
+            # ``run``; it must see the run's real lifecycle, not the default's False.
+            self._state.lifecycle = workflow.patched(LIFECYCLE_PATCH)
         # What lives only as long as this run: a run continues as new only without them.
         self._lock = asyncio.Lock()
         self._pending_imports: list[str] = []
@@ -76,10 +81,8 @@ class ExchangeWorkflow:
 
     @workflow.run
     async def run(self, inp: ExchangeInput) -> ExchangeOutcome:
-        if inp.snapshot is None:
-            self._state.lifecycle = workflow.patched(LIFECYCLE_PATCH)
-            if self._state.lifecycle:
-                await self._on_proposed()
+        if inp.snapshot is None and self._state.lifecycle:
+            await self._on_proposed()
         while True:
             if self._pending_imports:
                 await self._import(self._pending_imports.pop(0))
