@@ -140,6 +140,13 @@ class ExchangeLine(SQLModel, table=True):
     accepted_quantity: int | None = None
     received: int | None = None
     damaged: int | None = None
+    # Migration 0014: what we paid for one copy (bought to send; in ``currency``, kept apart
+    # from the declared value), the language (ISO 639-2) and one copy's weight for customs.
+    purchase_cost: Decimal | None = Field(
+        default=None, sa_column=Column(Numeric(14, 2), nullable=True)
+    )
+    language: str | None = Field(default=None, max_length=3)
+    weight_grams: int | None = None
 
 
 class ExchangeEvent(SQLModel, table=True):
@@ -279,6 +286,11 @@ class Agreement(SQLModel, table=True):
     # What the partner wants (``service.profiles``): subject class ranges, languages, material
     # types, years; None: everything.
     profile: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    # Migration 0014: how the balance is counted (blanket, pieces, titles, value), in which
+    # currency a value balance is kept, and how far it may lean before staff are warned.
+    balance_model: str = Field(default="pieces", max_length=16)
+    currency: str | None = Field(default=None, max_length=3)
+    tolerance: Decimal | None = Field(default=None, sa_column=Column(Numeric(14, 2), nullable=True))
 
 
 class FundItem(SQLModel, table=True):
@@ -376,6 +388,10 @@ class LedgerEntry(SQLModel, table=True):
     currency: str = Field(default="", max_length=3)
     value: Decimal | None = Field(default=None, sa_column=Column(Numeric(14, 2), nullable=True))
     created_at: datetime = utc_field(now=True)
+    # Migration 0014: what the copies cost us to buy (in ``currency``), apart from ``value``.
+    purchase_cost: Decimal | None = Field(
+        default=None, sa_column=Column(Numeric(14, 2), nullable=True)
+    )
 
 
 class IdempotencyRecord(SQLModel, table=True):
@@ -528,6 +544,7 @@ class SignInFailure(SQLModel, table=True):
 
 # The tables of offer lists, wish lists and e-mail notices live beside these; importing them
 # here registers them on the metadata wherever the models are imported.
+from services.exchange.balance_models import ExchangeDocument, ExchangeRate  # noqa: E402, F401
 from services.exchange.offer_models import (  # noqa: E402, F401
     EmailDelivery,
     OfferItem,

@@ -236,6 +236,12 @@ async def test_a_batch_committed_twice_is_counted_once(env: WorkflowEnvironment)
         await until(
             lambda: doubles.step_names(ex).count("marc_committed") == 2, "both batches counted"
         )
+        # The notice activity runs after the step's; wait for it too, or the count races.
+        await until(
+            lambda: [n.event for n in doubles.notices if n.exchange_id == ex].count("marc_ready")
+            >= 2,
+            "both batches announced",
+        )
         state = await handle.query(ExchangeWorkflow.status)
         await handle.terminate("done with it")
     assert state.state == "proposed", "committed records do not move a proposal"

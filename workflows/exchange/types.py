@@ -190,6 +190,11 @@ class LineSpec:
     record_id: int | None = None
     unit_value: str | None = None
     currency: str | None = None
+    # Added with issue 17 (defaults, so older payloads decode): what we paid for one copy (as
+    # text, in ``currency``), the language (ISO 639-2) and one copy's weight in grams.
+    purchase_cost: str | None = None
+    language: str | None = None
+    weight_grams: int | None = None
 
 
 @dataclass

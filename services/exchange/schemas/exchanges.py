@@ -40,6 +40,17 @@ class LineIn(RequestModel):
         default=None, description="Declared value of one copy, for the ledger"
     )
     currency: Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")] | None = None
+    purchase_cost: Annotated[Decimal, Field(ge=0, max_digits=12, decimal_places=2)] | None = Field(
+        default=None,
+        description="What we paid for one copy bought to send (paid exchange), in the "
+        "line's currency; the ledger keeps it apart from the declared value",
+    )
+    language: Annotated[str, StringConstraints(pattern=r"^[a-z]{3}$")] | None = Field(
+        default=None, description="The language of the publication (ISO 639-2: ind, rus, eng)"
+    )
+    weight_grams: Annotated[StrictInt, Field(ge=1, le=100_000)] | None = Field(
+        default=None, description="One copy's weight in grams, for the customs declaration"
+    )
 
 
 class ProposalIn(RequestModel):
@@ -167,6 +178,9 @@ class LineOut(BaseModel):
     accepted_quantity: int | None
     received: int | None
     damaged: int | None
+    purchase_cost: Decimal | None = None
+    language: str | None = None
+    weight_grams: int | None = None
 
 
 class HistoryOut(BaseModel):

@@ -3,9 +3,18 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, StrictInt, StringConstraints
+from pydantic import (
+    AnyHttpUrl,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictInt,
+    StringConstraints,
+    model_validator,
+)
 
 from marc import HeadingForm, TextEncoding
 from services.exchange.schemas.common import AgreementDay, Code, RequestModel, ShortText
@@ -150,6 +159,25 @@ class AgreementIn(RequestModel):
     profile: ProfileIn | None = Field(
         default=None, description="What the partner wants; left out or empty: everything"
     )
+    balance_model: Literal["blanket", "pieces", "titles", "value"] = Field(
+        default="pieces",
+        description="How the balance is counted: blanket (none kept against the partner, a "
+        "yearly review), pieces (copies), titles, or value (declared values in `currency`)",
+    )
+    currency: Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")] | None = Field(
+        default=None, description="The currency of a value balance; needed for the value model"
+    )
+    tolerance: Annotated[Decimal, Field(ge=0, max_digits=12, decimal_places=2)] | None = Field(
+        default=None,
+        description="How far the balance may lean either way before staff are warned, in the "
+        "model's unit (copies, titles, or the currency); left out: no warning",
+    )
+
+    @model_validator(mode="after")
+    def _value_needs_currency(self) -> AgreementIn:
+        if self.balance_model == "value" and self.currency is None:
+            raise ValueError("a value balance needs the agreement's currency")
+        return self
 
 
 class AgreementOut(BaseModel):
@@ -166,3 +194,6 @@ class AgreementOut(BaseModel):
     profile: ProfileOut | None = Field(
         default=None, description="What the partner wants; null: everything"
     )
+    balance_model: str = "pieces"
+    currency: str | None = None
+    tolerance: Decimal | None = None
