@@ -370,6 +370,8 @@ class Notice(SQLModel, table=True):
     # reader's language (``note`` keeps the English words).
     note_id: str | None = Field(default=None, max_length=64)
     note_params: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    # Migration 0015: a serial title's notice (claims, dispatches, the yearly review).
+    serial_id: int | None = Field(default=None, index=True)
 
 
 class LedgerEntry(SQLModel, table=True):
@@ -379,7 +381,8 @@ class LedgerEntry(SQLModel, table=True):
     __table_args__ = (UniqueConstraint("exchange_id", "currency", name="uq_ledger_exchange"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    exchange_id: str = Field(foreign_key="exchange.id", index=True)
+    # None for a serial issue's entry (migration 0015), which names ``serial_issue_id``.
+    exchange_id: str | None = Field(default=None, foreign_key="exchange.id", index=True)
     partner_id: int = Field(foreign_key="partner.id", index=True)
     year: int = Field(index=True)
     direction: str = Field(max_length=16)
@@ -392,6 +395,8 @@ class LedgerEntry(SQLModel, table=True):
     purchase_cost: Decimal | None = Field(
         default=None, sa_column=Column(Numeric(14, 2), nullable=True)
     )
+    # Migration 0015: the serial issue this entry counts (one entry per issue at most).
+    serial_issue_id: int | None = Field(default=None, unique=True, index=True)
 
 
 class IdempotencyRecord(SQLModel, table=True):
@@ -554,4 +559,9 @@ from services.exchange.offer_models import (  # noqa: E402, F401
     OfferSelection,
     WishHit,
     WishItem,
+)
+from services.exchange.serial_models import (  # noqa: E402, F401
+    SerialDispatch,
+    SerialIssue,
+    SerialTitle,
 )
