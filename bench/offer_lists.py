@@ -20,6 +20,10 @@ gets a POST route here): the limit of this machine and this client, in the same 
 Afterwards the database is checked: no item has more copies taken than it has, every item's
 ``copies_taken`` equals the copies its selections hold, and every fund item's reserved copies
 equal the copies picked from it (nothing selected twice, nothing lost).
+
+Beside rates and latencies the table gives each server's CPU time per request (its process
+and worker processes, read from ``/proc``): on a shared machine the rates move with whatever
+else runs, the CPU a selection costs much less.
 """
 
 from __future__ import annotations
@@ -69,12 +73,39 @@ def serve_bare(port: int) -> None:
     )
 
 
+def tree_cpu(pid: int) -> float:
+    """CPU seconds (user and system) of a process and its descendants, from ``/proc``: what
+    the server spent, whatever else this machine is doing at the same time."""
+    parents: dict[int, int] = {}
+    ticks: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        parents[int(entry.name)] = int(fields[1])
+        ticks[int(entry.name)] = int(fields[11]) + int(fields[12])
+    tree, grew = {pid}, True
+    while grew:
+        more = {child for child, parent in parents.items() if parent in tree} - tree
+        tree |= more
+        grew = bool(more)
+    return sum(ticks.get(p, 0) for p in tree) / os.sysconf("SC_CLK_TCK")
+
+
 @dataclass
 class Load:
     label: str
     latencies: list[float] = field(default_factory=list)
     refused: int = 0
     seconds: float = 0.0
+    cpu: float = 0.0  # the server's CPU seconds during the load
+
+    @property
+    def cpu_ms(self) -> float:
+        return self.cpu / len(self.latencies) * 1000
 
     def pct(self, q: float) -> float:
         ordered = sorted(self.latencies)
@@ -157,6 +188,7 @@ async def select_all(
     item_ids: list[int],
     args: argparse.Namespace,
     label: str,
+    server_pid: int,
 ) -> Load:
     """Every partner its own client, all at once, ``rounds`` selections each."""
     load = Load(label)
@@ -182,9 +214,11 @@ async def select_all(
                 elif r.status_code >= 300:
                     raise SystemExit(f"{label}: {r.status_code} {r.text[:300]}")
 
+    cpu = tree_cpu(server_pid)
     started = time.perf_counter()
     await asyncio.gather(*(partner(k, b) for k, b in zip(keys, bodies, strict=True)))
     load.seconds = time.perf_counter() - started
+    load.cpu = tree_cpu(server_pid) - cpu
     return load
 
 
@@ -252,9 +286,18 @@ async def measure(args: argparse.Namespace, tmp: Path, database_url: str) -> Non
             item_ids = [item["id"] for item in r.json()["item_list"]]
         random.Random(args.seed).shuffle(item_ids)
         path = f"/api/v1/offer-lists/{list_id}/selection"
-        api = await select_all(service.api_url, path, keys, item_ids, args, path)
+        api_proc = next(p for p in service.procs if p.args[-1] == "api")  # type: ignore[index]
+        label = "POST /api/v1/offer-lists/{id}/selection"
+        load_before = os.getloadavg()[0]
+        api = await select_all(service.api_url, path, keys, item_ids, args, label, api_proc.pid)
         bare = await select_all(
-            f"http://{HOST}:{bare_port}", "/bare/selection", keys, item_ids, args, "bare"
+            f"http://{HOST}:{bare_port}",
+            "/bare/selection",
+            keys,
+            item_ids,
+            args,
+            "bare",
+            bare_proc.pid,
         )
         for proc in service.procs:
             if proc.poll() is not None:
@@ -266,14 +309,20 @@ async def measure(args: argparse.Namespace, tmp: Path, database_url: str) -> Non
         f"{created_in:.1f} s, published in {published_in:.1f} s) addressed to "
         f"{args.partners} partners; each partner {args.rounds} selections of {args.pick} items "
         f"drawn from the {args.hot} most wanted, all partners at once; {os.cpu_count()} CPUs, "
-        f"{worker_count(Settings())} API worker process(es).\n"
+        f"{worker_count(Settings())} API worker process(es); load average "
+        f"{load_before:.1f} before, {os.getloadavg()[0]:.1f} after (other work on the machine "
+        "slows both endpoints; the servers' CPU per request, from /proc, much less).\n"
     )
-    print("| endpoint | selections | per second | p50 ms | p99 ms | refused (409) | rate / bare |")
-    print("|---|---:|---:|---:|---:|---:|---:|")
+    print(
+        "| endpoint | selections | per second | p50 ms | p99 ms | refused (409) | rate / bare "
+        "| server CPU ms / selection |"
+    )
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
     for load in (api, bare):
         print(
             f"| {load.label} | {len(load.latencies)} | {load.rate:.0f} | {load.pct(0.5):.1f} "
-            f"| {load.pct(0.99):.1f} | {load.refused} | {load.rate / bare.rate:.2f} |"
+            f"| {load.pct(0.99):.1f} | {load.refused} | {load.rate / bare.rate:.2f} "
+            f"| {load.cpu_ms:.2f} |"
         )
     print(
         f"\nafterwards: {taken} copies held by selections, {items_out} items fully taken, "

@@ -257,7 +257,7 @@ def _owned(engine: Engine, caller: Caller, list_id: str) -> OfferList:
     """The list, if the caller may close or extend it: staff ours, a partner its own."""
     with Session(engine) as session:
         offer_list = visible(session, caller, list_id)
-    require_owner(caller, offer_list)
+    require_owner(caller, offer_list.direction)
     return offer_list
 
 

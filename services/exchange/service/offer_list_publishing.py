@@ -76,11 +76,11 @@ def prepare_publish(engine: Engine, settings: Settings, caller: Caller, list_id:
     a partner's items checked against our catalogue, the list published, wishes matched."""
     with session_scope(engine) as session:
         found = visible(session, caller, list_id)
-        require_owner(caller, found)
+        require_owner(caller, found.direction)
         offer_list = lock_list(session, found.id, exclusive=True)
         assert offer_list is not None
         if offer_list.state != DRAFT:
-            raise not_draft(offer_list)
+            raise not_draft(offer_list.number or offer_list.id, offer_list.state)
         before = list_fields(offer_list)
         day = today()
         if offer_list.closes_on < day:

@@ -45,7 +45,7 @@ from services.exchange.service.offer_list_rules import (
     RELEASED,
     fund_available,
     picks_of,
-    selector_id,
+    selector_for,
     visible,
 )
 from services.exchange.settings import Settings
@@ -197,7 +197,7 @@ def view(
 ) -> OfferListOut:
     """The whole list as the caller may read it, in a session the caller already has; our
     library's code ``home`` names our side of a selection on a partner's list."""
-    reader = selector_id(caller, offer_list)
+    reader = selector_for(caller, offer_list.direction, offer_list.partner_id)
     selection = own_selection(session, offer_list, reader)
     picks = picks_of(session, selection.id) if selection and selection.id else {}
     if selection is not None and selection.state == RELEASED:

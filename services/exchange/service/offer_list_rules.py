@@ -9,6 +9,7 @@ do, and that selection is kept under the offering partner (one selection per lis
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -57,20 +58,42 @@ def closing_day(settings: Settings, wanted: date | None) -> date:
     return wanted
 
 
-def _not_found(list_id: str) -> Problem:
+def list_not_found(list_id: str) -> Problem:
+    """A list the caller may not see does not exist for it."""
     return not_found(N_("offer list {list_id}").format(list_id=list_id))
 
 
-def sees(session: Session, caller: Caller, offer_list: OfferList) -> bool:
+def sees_list(
+    caller: Caller,
+    direction: str,
+    state: str,
+    partner_id: int | None,
+    addressed: Callable[[], bool],
+) -> bool:
     """Staff see our lists and partners' lists once published (a partner's draft is its own
-    work until then); a partner its own lists and ours addressed to it, once published."""
+    work until then); a partner its own lists and ours addressed to it, once published.
+
+    On plain fields, so the ORM reads and the Core fast path share it; ``addressed`` (is the
+    list addressed to the caller's partner) is asked only when it decides, which costs the
+    query only there."""
     if caller.is_staff:
-        return not (offer_list.direction == INCOMING and offer_list.state == DRAFT)
-    if offer_list.direction == INCOMING:
-        return offer_list.partner_id == caller.partner_id
-    if offer_list.state not in (PUBLISHED, CLOSED):
+        return not (direction == INCOMING and state == DRAFT)
+    if direction == INCOMING:
+        return partner_id == caller.partner_id
+    if state not in (PUBLISHED, CLOSED):
         return False
-    return session.get(OfferListAddressee, (offer_list.id, caller.partner_id)) is not None
+    return addressed()
+
+
+def sees(session: Session, caller: Caller, offer_list: OfferList) -> bool:
+    """``sees_list`` for a loaded list."""
+    return sees_list(
+        caller,
+        offer_list.direction,
+        offer_list.state,
+        offer_list.partner_id,
+        lambda: session.get(OfferListAddressee, (offer_list.id, caller.partner_id)) is not None,
+    )
 
 
 def visible(session: Session, caller: Caller, list_id: str) -> OfferList:
@@ -81,17 +104,17 @@ def visible(session: Session, caller: Caller, list_id: str) -> OfferList:
             select(OfferList).where(col(OfferList.number) == list_id.upper())
         ).first()
     if offer_list is None or not sees(session, caller, offer_list):
-        raise _not_found(list_id)
+        raise list_not_found(list_id)
     return offer_list
 
 
-def selector_id(caller: Caller, offer_list: OfferList) -> int | None:
-    """Whose selection the caller makes on this list: a partner's own on ours, and on a
-    partner's list ours, which is kept under that partner (one selection per list and side).
-    None when the caller selects nothing here."""
-    if offer_list.direction == OUTGOING:
+def selector_for(caller: Caller, direction: str, partner_id: int | None) -> int | None:
+    """Whose selection the caller makes on a list of this direction offered by ``partner_id``
+    (None for ours): a partner's own on ours, and on a partner's list ours, which is kept under
+    that partner (one selection per list and side). None when the caller selects nothing here."""
+    if direction == OUTGOING:
         return None if caller.is_staff else caller.partner_id
-    return offer_list.partner_id if caller.is_staff else None
+    return partner_id if caller.is_staff else None
 
 
 def fund_available() -> ColumnElement[int]:
@@ -177,6 +200,45 @@ def lock_list(session: Session, list_id: str, *, exclusive: bool = False) -> Off
     ).first()
 
 
+def not_selector(caller: Caller) -> Problem:
+    """The 403 for a caller who may see a list but selects nothing on it."""
+    text = (
+        N_("partners select from our lists; staff select from partners' lists")
+        if caller.is_staff
+        else N_("our staff select from a partner's own list")
+    )
+    return Problem(403, "forbidden", text)
+
+
+def selector_of(caller: Caller, direction: str, partner_id: int | None) -> int:
+    """``selector_for``, or 403 when the caller selects nothing here (staff on our lists, a
+    partner on its own) or is staff without the acquisitions role."""
+    selector = selector_for(caller, direction, partner_id)
+    if selector is None:
+        raise not_selector(caller)
+    require_acquisitions(caller)
+    return selector
+
+
+def require_selectable(number: str, state: str, closes_on: date) -> None:
+    """409 ``list-closed`` unless the list (its locked row) is published and its closing day
+    has not passed; ``number`` is its number, or its id while it has none."""
+    if state != PUBLISHED:
+        raise Problem(
+            409,
+            "list-closed",
+            N_("offer list {number} is {state}").format(number=number, state=state),
+        )
+    if closes_on < today():
+        raise Problem(
+            409,
+            "list-closed",
+            N_("offer list {number} closed on {day}").format(
+                number=number, day=closes_on.isoformat()
+            ),
+        )
+
+
 def selecting(session: Session, caller: Caller, list_id: str) -> tuple[OfferList, int]:
     """The list (locked for picks) and whose selection the caller changes on it.
 
@@ -185,33 +247,10 @@ def selecting(session: Session, caller: Caller, list_id: str) -> tuple[OfferList
     passed.
     """
     found = visible(session, caller, list_id)
-    selector = selector_id(caller, found)
-    if selector is None:
-        text = (
-            N_("partners select from our lists; staff select from partners' lists")
-            if caller.is_staff
-            else N_("our staff select from a partner's own list")
-        )
-        raise Problem(403, "forbidden", text)
-    require_acquisitions(caller)
+    selector = selector_of(caller, found.direction, found.partner_id)
     offer_list = lock_list(session, found.id)
     assert offer_list is not None
-    if offer_list.state != PUBLISHED:
-        raise Problem(
-            409,
-            "list-closed",
-            N_("offer list {number} is {state}").format(
-                number=offer_list.number or offer_list.id, state=offer_list.state
-            ),
-        )
-    if offer_list.closes_on < today():
-        raise Problem(
-            409,
-            "list-closed",
-            N_("offer list {number} closed on {day}").format(
-                number=offer_list.number or offer_list.id, day=offer_list.closes_on.isoformat()
-            ),
-        )
+    require_selectable(offer_list.number or offer_list.id, offer_list.state, offer_list.closes_on)
     return offer_list, selector
 
 
@@ -236,9 +275,10 @@ def require_agreement(session: Session, partner_id: int, code: str) -> None:
         )
 
 
-def require_owner(caller: Caller, offer_list: OfferList) -> None:
-    """Our lists are changed by acquisitions staff, a partner's list by that partner only."""
-    if offer_list.direction == OUTGOING:
+def require_owner(caller: Caller, direction: str) -> None:
+    """Our lists are changed by acquisitions staff, a partner's list by that partner only
+    (who sees a list is ``sees_list``; here it is one the caller sees, of this direction)."""
+    if direction == OUTGOING:
         if not caller.is_staff:  # not reachable: a partner never sees our drafts
             raise Problem(403, "staff-only", N_("this action needs a staff key"))
         require_acquisitions(caller)
@@ -248,11 +288,13 @@ def require_owner(caller: Caller, offer_list: OfferList) -> None:
         )
 
 
-def not_draft(offer_list: OfferList) -> Problem:
+def not_draft(number: str, state: str) -> Problem:
+    """The 409 for a change of a list that is no longer a draft; ``number`` is its number,
+    or its id while it has none."""
     return Problem(
         409,
         "list-not-draft",
         N_("offer list {number} is {state}: only a draft can be changed or published").format(
-            number=offer_list.number or offer_list.id, state=offer_list.state
+            number=number, state=state
         ),
     )

@@ -47,8 +47,14 @@ from services.exchange.schemas.offer_lists import (
 )
 from services.exchange.service import fund, offer_lists
 from services.exchange.service.context import Context
-from services.exchange.service.keys import ACQUISITIONS, ADMIN, Caller
+from services.exchange.service.keys import Caller
 from services.exchange.service.offer_list_files import FileFormat, ReadFile, read_file, store
+from services.exchange.service.offer_list_rules import (
+    DRAFT,
+    not_draft,
+    require_acquisitions,
+    require_owner,
+)
 from services.exchange.settings import Settings
 from services.exchange.storage.db import session_scope
 from workflows.errors import N_
@@ -181,30 +187,12 @@ def _checked(model: type[M], values: dict[str, object]) -> M:
         ) from None
 
 
-def require_acquisitions(caller: Caller) -> None:
-    """Staff who make our lists are acquisitions staff (or admins), as for the list API."""
-    if caller.is_staff and caller.role not in (ADMIN, ACQUISITIONS):
-        raise Problem(403, "role-required", N_("this action needs the admin or acquisitions role"))
-
-
 def _check_draft(view: OfferListOut, caller: Caller) -> None:
-    """Who may add to the list, and only while it is a draft: refused before any deposit."""
-    if view.direction == "outgoing":
-        if not caller.is_staff:
-            raise Problem(403, "staff-only", N_("this action needs a staff key"))
-        require_acquisitions(caller)
-    elif caller.is_staff:
-        raise Problem(
-            403, "forbidden", N_("a partner's list is changed and published by that partner")
-        )
-    if view.state != "draft":
-        raise Problem(
-            409,
-            "list-not-draft",
-            N_("offer list {number} is {state}: only a draft can be changed or published").format(
-                number=view.number or view.id, state=view.state
-            ),
-        )
+    """Who may add to the list, and only while it is a draft: refused before any deposit
+    (the rules of ``offer_list_rules``, on the list as the caller reads it)."""
+    require_owner(caller, view.direction)
+    if view.state != DRAFT:
+        raise not_draft(view.number or view.id, view.state)
 
 
 def _answer(

@@ -176,11 +176,11 @@ def add_items(
     """More items for a draft: fund picks on ours (staff), lines on a partner's own (it)."""
     with session_scope(engine) as session:
         offer_list = visible(session, caller, list_id)
-        require_owner(caller, offer_list)
+        require_owner(caller, offer_list.direction)
         locked = lock_list(session, offer_list.id, exclusive=True)
         assert locked is not None
         if locked.state != DRAFT:
-            raise not_draft(locked)
+            raise not_draft(locked.number or locked.id, locked.state)
         start = 1 + int(
             session.execute(
                 select(func.coalesce(func.max(col(OfferItem.position)), 0)).where(

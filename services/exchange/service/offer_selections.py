@@ -7,7 +7,9 @@ last copy at the same moment, the database lets one UPDATE match and the other m
 on PostgreSQL (the row lock, the condition checked again) and SQLite (one writer) alike. The
 loser gets 409 ``copies-not-available`` naming the item and what is left, and nothing of its
 request is changed. Before changing picks the transaction locks the list row
-(``lock_list``), so a close (which updates that row) and a pick never interleave.
+(``lock_list``), so a close (which updates that row) and a pick never interleave. The
+statements are SQLAlchemy Core, built once (``offer_selection_sql``): many partners select at
+the same moment, and the ORM's own work was most of each request's time.
 
 Submitting turns the selection into one exchange (``selection_exchanges``) and tells the other
 side.
@@ -18,33 +20,36 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime
 
-from sqlalchemy import Engine, delete, update
+from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
-from services.exchange.models import FundItem
-from services.exchange.offer_models import OfferItem, OfferList, OfferPick, OfferSelection
+from services.exchange.offer_models import OfferList
 from services.exchange.problems import Problem
-from services.exchange.schemas.offer_lists import SelectionIn, SelectionOut, SubmittedOut
-from services.exchange.service import fund, list_notices, notice_delivery
+from services.exchange.schemas.offer_lists import (
+    SelectionIn,
+    SelectionLineOut,
+    SelectionOut,
+    SubmittedOut,
+)
+from services.exchange.service import list_notices, notice_delivery
+from services.exchange.service import offer_selection_sql as sql
 from services.exchange.service.context import Context
 from services.exchange.service.keys import Caller
-from services.exchange.service.offer_list_reads import (
-    own_selection,
-    selection_out,
-)
+from services.exchange.service.offer_list_reads import own_selection, selection_out
 from services.exchange.service.offer_list_rules import (
+    INCOMING,
     OPEN,
     OUTGOING,
     RELEASED,
     SUBMITTED,
-    fund_available,
-    locked_selection,
-    picks_of,
-    selecting,
+    list_not_found,
+    require_selectable,
+    sees_list,
+    selector_of,
 )
 from services.exchange.service.selection_exchanges import start_exchange, write_exchange
-from services.exchange.storage.db import session_scope
+from services.exchange.service.writer_turn import writer_turn
 from workflows.errors import N_
 
 
@@ -62,127 +67,125 @@ def _wanted(body: SelectionIn) -> dict[int, int]:
 
 
 def _not_available(
-    session: Session, offer_list: OfferList, item: OfferItem, want: int, held: int
+    conn: Connection, offer_list: sql.ListRow, item_id: int, want: int, held: int
 ) -> Problem:
     """What the loser of a race is told: the item, and how many it could have now."""
-    session.refresh(item)
-    left = max(0, item.copies - item.copies_taken)
-    if offer_list.direction == OUTGOING and item.fund_item_id is not None:
-        fund_item = session.get(FundItem, item.fund_item_id, populate_existing=True)
-        if fund_item is not None:
-            left = min(left, fund.available_copies(fund_item))
+    title, copies, taken, fund_id = sql.item_now(conn, item_id)
+    left = max(0, copies - taken)
+    if offer_list.direction == OUTGOING and fund_id is not None:
+        in_fund = sql.fund_left(conn, fund_id)
+        if in_fund is not None:
+            left = min(left, in_fund)
     can = held + left
     return Problem(
         409,
         "copies-not-available",
         N_("item {item_id} ('{title}'): {wanted} copies wanted, {left} can be selected").format(
-            item_id=item.id, title=item.title, wanted=want, left=can
+            item_id=item_id, title=title, wanted=want, left=can
         ),
-        item_id=item.id,
+        item_id=item_id,
         copies_available=can,
     )
 
 
-def _move(session: Session, offer_list: OfferList, item: OfferItem, delta: int) -> bool:
-    """Take (delta > 0) or give back copies of one item by conditional UPDATEs; False when
-    the list or the fund has fewer left than asked (the caller rolls back)."""
-    taken = session.execute(
-        update(OfferItem)
-        .where(
-            col(OfferItem.id) == item.id,
-            col(OfferItem.copies_taken) + delta <= col(OfferItem.copies),
-            col(OfferItem.copies_taken) + delta >= 0,
-        )
-        .values(copies_taken=col(OfferItem.copies_taken) + delta)
-    )
-    if taken.rowcount != 1:  # type: ignore[attr-defined]
-        return False
-    if offer_list.direction != OUTGOING or item.fund_item_id is None:
-        return True
-    conditions = [col(FundItem.id) == item.fund_item_id]
-    if delta > 0:
-        conditions.append(fund_available() >= delta)
-    reserved = session.execute(
-        update(FundItem)
-        .where(*conditions)
-        .values(copies_reserved=col(FundItem.copies_reserved) + delta)
-    )
-    return bool(reserved.rowcount == 1)  # type: ignore[attr-defined]
+def _selecting(conn: Connection, caller: Caller, list_id: str) -> tuple[sql.ListRow, int]:
+    """The list (locked for picks) and whose selection the caller changes on it: the rules of
+    ``offer_list_rules.selecting`` (404, 403, 409 list-closed), on the locked row's fields."""
+    found = sql.lock_list(conn, list_id)
+    if found is None or not sees_list(
+        caller,
+        found.direction,
+        found.state,
+        found.partner_id,
+        lambda: sql.addressed(conn, found.id, caller.partner_id),
+    ):
+        raise list_not_found(list_id)
+    selector = selector_of(caller, found.direction, found.partner_id)
+    require_selectable(found.number or found.id, found.state, found.closes_on)
+    return found, selector
+
+
+class _ShortOfCopies(Exception):
+    """Some item had fewer copies left than the batch of moves asked for."""
 
 
 def _set(
-    engine: Engine, home: str, caller: Caller, list_id: str, wanted: dict[int, int]
+    engine: Engine,
+    home: str,
+    caller: Caller,
+    list_id: str,
+    wanted: dict[int, int],
+    *,
+    one_by_one: bool,
 ) -> SelectionOut:
+    """One transaction that sets the selection. The copies move in one batch of conditional
+    UPDATEs (one round trip on PostgreSQL); if any of them matches no row (another side was
+    first) the whole transaction is rolled back and made again ``one_by_one``, which finds the
+    item that is short and answers 409 for it (or succeeds if copies came back meanwhile)."""
     now = datetime.now(UTC)
-    with session_scope(engine) as session:
-        offer_list, selector = selecting(session, caller, list_id)
-        selection = locked_selection(session, offer_list.id, selector)
+    with writer_turn(engine), engine.begin() as conn:
+        offer_list, selector = _selecting(conn, caller, list_id)
+        selection = sql.locked_selection(conn, offer_list.id, selector)
+        current: dict[int, int] = {}
         if selection is None:
-            selection = OfferSelection(
-                list_id=offer_list.id, partner_id=selector, state=OPEN, updated_at=now
+            selection = sql.SelectionRow(
+                sql.new_selection(conn, offer_list.id, selector, OPEN, now), OPEN, None, None
             )
-            session.add(selection)
-            session.flush()  # two first requests at once: one of them IntegrityError
         elif selection.state == SUBMITTED:
             raise Problem(
                 409,
                 "selection-submitted",
                 N_("the selection was submitted: it became exchange {exchange}").format(
-                    exchange=selection_out(session, selection, home, offer_list).exchange_number
+                    exchange=sql.exchange_number(conn, selection.exchange_id)
                     or selection.exchange_id
                 ),
             )
         elif selection.state == RELEASED:  # its exchange was cancelled: it starts anew
-            session.execute(delete(OfferPick).where(col(OfferPick.selection_id) == selection.id))
-            selection.state = OPEN
-        assert selection.id is not None
-        current = picks_of(session, selection.id)
-        items = {
-            item.id: item
-            for item in session.scalars(
-                select(OfferItem).where(
-                    col(OfferItem.list_id) == offer_list.id,
-                    col(OfferItem.id).in_(list(wanted)),
-                )
-            )
-        }
-        unknown = sorted(set(wanted) - set(items))
+            sql.drop_all_picks(conn, selection.id)
+        else:
+            current = sql.picks(conn, selection.id)
+        funds = sql.items_on_list(conn, offer_list.id, set(wanted) | set(current))
+        unknown = sorted(set(wanted) - set(funds))
         if unknown:
             raise Problem(
                 422,
                 "unknown-item",
                 N_("items: item {item_id} is not on this list").format(item_id=unknown[0]),
             )
+        ours = offer_list.direction == OUTGOING
+        gone: list[int] = []
+        new: dict[int, int] = {}
+        changed: dict[int, int] = {}
+        moves: list[tuple[int, int | None, int]] = []
         for item_id in sorted(set(current) | set(wanted)):
             want, held = wanted.get(item_id, 0), current.get(item_id, 0)
             if want == held:
                 continue
-            item = items.get(item_id) or session.get(OfferItem, item_id)
-            assert item is not None
-            if not _move(session, offer_list, item, want - held):
-                raise _not_available(session, offer_list, item, want, held)
+            fund_id = funds.get(item_id) if ours else None
+            moves.append((item_id, fund_id, want - held))
+            if one_by_one and not sql.move(conn, item_id, fund_id, want - held):
+                raise _not_available(conn, offer_list, item_id, want, held)
             if want == 0:
-                session.execute(
-                    delete(OfferPick).where(
-                        col(OfferPick.selection_id) == selection.id,
-                        col(OfferPick.item_id) == item_id,
-                    )
-                )
+                gone.append(item_id)
             elif held == 0:
-                session.add(OfferPick(selection_id=selection.id, item_id=item_id, copies=want))
+                new[item_id] = want
             else:
-                session.execute(
-                    update(OfferPick)
-                    .where(
-                        col(OfferPick.selection_id) == selection.id,
-                        col(OfferPick.item_id) == item_id,
-                    )
-                    .values(copies=want)
-                )
-        selection.updated_at = now
-        session.add(selection)
-        session.flush()
-        return selection_out(session, selection, home, offer_list)
+                changed[item_id] = want
+        if not one_by_one and not sql.move_all(conn, moves):
+            raise _ShortOfCopies  # rolled back; the caller tries again item by item
+        sql.write_picks(conn, selection.id, gone, new, changed)
+        sql.touch_selection(conn, selection.id, OPEN, now)
+        party = home if offer_list.direction == INCOMING else caller.party
+        number = sql.exchange_number(conn, selection.exchange_id)
+    return SelectionOut(
+        partner=party,
+        state=OPEN,
+        items=[SelectionLineOut(item_id=i, copies=c) for i, c in sorted(wanted.items())],
+        copies=sum(wanted.values()),
+        exchange_id=selection.exchange_id,
+        exchange_number=number,
+        submitted_at=selection.submitted_at,
+    )
 
 
 def set_selection(engine: Engine, caller: Caller, list_id: str, body: SelectionIn) -> SelectionOut:
@@ -193,9 +196,18 @@ def set_selection(engine: Engine, caller: Caller, list_id: str, body: SelectionI
     wanted = _wanted(body)
     home = caller.party if caller.is_staff else ""
     try:
-        return _set(engine, home, caller, list_id, wanted)
+        return _attempt(engine, home, caller, list_id, wanted)
     except IntegrityError:  # the caller's own first selection, made twice at the same moment
-        return _set(engine, home, caller, list_id, wanted)
+        return _attempt(engine, home, caller, list_id, wanted)
+
+
+def _attempt(
+    engine: Engine, home: str, caller: Caller, list_id: str, wanted: dict[int, int]
+) -> SelectionOut:
+    try:
+        return _set(engine, home, caller, list_id, wanted, one_by_one=False)
+    except _ShortOfCopies:
+        return _set(engine, home, caller, list_id, wanted, one_by_one=True)
 
 
 async def submit(ctx: Context, caller: Caller, list_id: str) -> SubmittedOut:
