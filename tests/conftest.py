@@ -19,7 +19,7 @@ import httpx
 import psycopg
 import pytest
 import uvicorn
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
@@ -128,7 +128,24 @@ async def stack(
     async with running_stack(
         temporal_env.client, backend, data_dir, database_url, **mail
     ) as running:
+        if backend == "postgresql":
+            await asyncio.to_thread(_ids_apart, running.engine)
         yield running
+
+
+# Workflows named by a row id (``notice-{id}``, ``serial-{id}``) share the one Temporal
+# namespace of the session; the PostgreSQL database numbers those rows from far off, so its
+# workflows never meet the SQLite database's (in production one database has one namespace).
+_APART_TABLES = ("notice", "serial_title")
+_APART_FROM = 1_000_000_000
+
+
+def _ids_apart(engine: Engine) -> None:
+    with engine.begin() as connection:
+        for table in _APART_TABLES:
+            connection.execute(
+                text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), {_APART_FROM})")
+            )
 
 
 @asynccontextmanager

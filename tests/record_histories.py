@@ -41,6 +41,9 @@ wrote. Never re-record an old one; each is evidence of what some release did:
 - ``offer_list_closed``: an ``OfferListWorkflow`` run on the time-skipping server: published to
   two partners (one submits a selection), its "closing soon" notices, then closed by its timer
   at the start of the day after its closing day, with its "closed" notices and their deliveries.
+- ``serial_year_claimed``: a ``SerialExchangeWorkflow`` run on the time-skipping server over a
+  whole year of a monthly incoming title: one issue received (its signal), the others claimed
+  twice, the review reminder on 1 December, and the year closed unconfirmed (the title ends).
 """
 
 from __future__ import annotations
@@ -77,6 +80,7 @@ from workflows.exchange.types import workflow_id
 from workflows.importing.types import ImportInput
 from workflows.importing.workflow import ImportWorkflow, import_workflow_id
 from workflows.offerlist.types import offer_list_workflow_id
+from workflows.serial.types import serial_workflow_id
 
 HISTORIES = Path(__file__).parent / "histories"
 
@@ -444,6 +448,41 @@ async def _offer_list_closed(stack: Stack, data: Path) -> str:
     return list_id
 
 
+async def _serial_year_claimed(stack: Stack, data: Path) -> str:
+    """A monthly incoming title for the server's next year; its first issue is received."""
+    from services.exchange.serial_models import SerialIssue
+    from services.exchange.service import serial_runs
+    from services.exchange.service.context import Context
+    from tests.test_serial_claims import _title
+
+    partner, _key = await register_partner(stack.http, stack.staff)
+    now = (await stack.client.test_service.get_current_time(Empty())).time.ToDatetime()
+    year = now.year + 1
+    serial_id = _title(stack, partner["code"], first_year=year)
+    ctx = Context(stack.engine, stack.client, stack.settings)
+    await serial_runs.start(ctx, serial_id, year)
+    handle = stack.client.get_workflow_handle(serial_workflow_id(serial_id))
+    for _ in range(600):
+        if (await handle.query("status")).get("next_wake"):
+            break
+        await asyncio.sleep(0.05)
+    with Session(stack.engine) as session:
+        first = session.exec(
+            select(SerialIssue).where(col(SerialIssue.serial_id) == serial_id)
+        ).first()
+        assert first is not None
+        first.state, first.received_on, first.copies_received = "received", first.expected_on, 1
+        session.add(first)
+        session.commit()
+    await serial_runs.poke(ctx, serial_id, "receipt")
+    await _skip(stack, timedelta(days=400))
+    for _ in range(1200):
+        if (await handle.describe()).close_time is not None:
+            break
+        await asyncio.sleep(0.05)
+    return str(serial_id)
+
+
 @dataclass(frozen=True)
 class Scenario:
     run: Callable[[Stack, Path], Awaitable[str]]
@@ -508,6 +547,11 @@ SCENARIOS = {
     ),
     "offer_list_closed": Scenario(
         _offer_list_closed, workflow_of=offer_list_workflow_id, time_skipping=True
+    ),
+    "serial_year_claimed": Scenario(
+        _serial_year_claimed,
+        workflow_of=lambda serial_id: serial_workflow_id(int(serial_id)),
+        time_skipping=True,
     ),
 }
 

@@ -366,7 +366,9 @@ async def test_completed_exchanges_fill_the_ledger_and_the_report(stack: Stack) 
         "titles": 3,
         "copies": 7,
         "value": {"IDR": "550000.00"},
+        "purchase_cost": {},
     }
+    assert (balance["model"], balance["running"]["balance"]) == ("pieces", "4")
     assert balance["received"]["copies"] == 3 and balance["received"]["titles"] == 2
     assert (balance["balance_copies"], balance["balance_titles"]) == (4, 1)
     assert balance["quota"] == {"yearly": 500, "sent": 7, "received": 3}

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,13 @@ GHOSTS = {
     "list_id": "00000000-0000-4000-8000-000000000002",
     "item_id": "999999999",
     "agreement_id": "999999999",
+    "kind": "transfer-act",
+    "year": "2031",
+    "currency": "USD",
+    "to_currency": "EUR",
+    "serial_id": "999999999",
+    "issue_id": "999999998",
+    "dispatch_id": "999999997",
 }
 
 
@@ -124,6 +132,29 @@ async def test_second_partner_gets_nothing_of_the_first(stack: Stack, tmp_path: 
     assert r.status_code == 201, r.text
     wish_id = str(r.json()["id"])
     agreements = (await http.get(f"/api/v1/partners/{a['code']}/agreements", headers=staff)).json()
+    # A serial we send A, its first issue, and a dispatch of it.
+    first_year = date.today().year - 1
+    serial = {
+        "issn": "0378-5955",
+        "title": "Berita Perpustakaan",
+        "direction": "outgoing",
+        "frequency": {"issues_per_year": 4},
+        "first_year": first_year,
+    }
+    r = await http.post(f"/api/v1/partners/{a['code']}/serials", json=serial, headers=staff)
+    assert r.status_code == 201, r.text
+    serial_id = r.json()["id"]
+    r = await http.get(
+        f"/api/v1/serials/{serial_id}/issues", params={"year": first_year}, headers=staff
+    )
+    issue_id = r.json()[0]["id"]
+    r = await http.post(
+        "/api/v1/serial-dispatches",
+        json={"partner": a["code"], "issues": [issue_id]},
+        headers=staff,
+    )
+    assert r.status_code == 201, r.text
+    dispatch_id = r.json()["id"]
     ids = {
         "list_id": list_id,
         "item_id": wish_id,
@@ -136,6 +167,13 @@ async def test_second_partner_gets_nothing_of_the_first(stack: Stack, tmp_path: 
         "address_id": kept["addresses"],
         "contact_id": kept["contacts"],
         "record_id": record_id,
+        "kind": "transfer-act",
+        "year": "2031",
+        "currency": "USD",
+        "to_currency": "EUR",
+        "serial_id": str(serial_id),
+        "issue_id": str(issue_id),
+        "dispatch_id": str(dispatch_id),
     }
     before = (await http.get(f"/api/v1/exchanges/{exchange['id']}", headers=key_a)).json()
 

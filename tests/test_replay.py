@@ -36,6 +36,7 @@ from workflows.exchange import workflow as exchange_workflow
 from workflows.exchange.types import ExchangeInput
 from workflows.importing import workflow as import_workflow
 from workflows.offerlist import workflow as offer_list_workflow
+from workflows.serial import workflow as serial_workflow
 from workflows.worker import WORKFLOWS
 
 HISTORY_DIR = Path(__file__).parent / "histories"
@@ -47,6 +48,7 @@ MODULES: tuple[ModuleType, ...] = (
     delivery_workflow,
     commit_workflow,
     offer_list_workflow,
+    serial_workflow,
 )
 
 # Patch id -> the saved history recorded before it that took the old branch (None: none can).

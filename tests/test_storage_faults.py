@@ -88,19 +88,18 @@ def small_disk(tmp_path: Path) -> Iterator[Path]:
 
 def _fill(disk: Path) -> Path:
     ballast = disk / "ballast"
-    with ballast.open("wb") as out:
+    # Unbuffered: a buffered file would try the failed block again on close and raise there.
+    with ballast.open("wb", buffering=0) as out:
         try:
             while True:
                 out.write(b"\0" * 65536)
-                out.flush()
         except OSError as exc:
             assert exc.errno == errno.ENOSPC
     # Whatever is left for one more block goes too.
     try:
-        with (disk / "ballast-tail").open("wb") as out:
+        with (disk / "ballast-tail").open("wb", buffering=0) as out:
             while True:
                 out.write(b"\0")
-                out.flush()
     except OSError:
         pass
     return ballast

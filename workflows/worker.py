@@ -25,6 +25,8 @@ from workflows.importing.activities import ImportActivities
 from workflows.importing.workflow import ImportWorkflow
 from workflows.offerlist.activities import OfferListActivities
 from workflows.offerlist.workflow import OfferListWorkflow
+from workflows.serial.activities import SerialActivities
+from workflows.serial.workflow import SerialExchangeWorkflow
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +38,7 @@ WORKFLOWS = (
     CommitWorkflow,
     UndoWorkflow,
     OfferListWorkflow,
+    SerialExchangeWorkflow,
 )
 
 GRACEFUL_SHUTDOWN = timedelta(seconds=20)
@@ -49,6 +52,7 @@ def activities(engine: Engine, settings: Settings) -> list[Callable[..., Any]]:
     delivery = DeliveryActivities(engine, settings)
     committing = CommitActivities(engine)
     offer_lists = OfferListActivities(engine, settings)
+    serials = SerialActivities(engine, settings)
     return [
         exchange.record_step,
         exchange.revise_lines,
@@ -64,6 +68,10 @@ def activities(engine: Engine, settings: Settings) -> list[Callable[..., Any]]:
         offer_lists.announce_offer_list,
         offer_lists.close_offer_list,
         offer_lists.set_closing_day,
+        serials.prepare_serial_year,
+        serials.claim_due_issues,
+        serials.remind_serial_review,
+        serials.close_serial_year,
     ]
 
 

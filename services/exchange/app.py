@@ -13,7 +13,7 @@ from sqlalchemy import update
 from sqlmodel import col
 from temporalio.client import Client
 
-from services.exchange import problems, web
+from services.exchange import problems
 from services.exchange.api.docs import install_docs
 from services.exchange.api.main import include_api
 from services.exchange.api.problem_responses import HEALTH
@@ -32,6 +32,7 @@ from services.exchange.storage import faults
 from services.exchange.storage.db import make_engine
 from services.exchange.storage.migrate import upgrade
 from services.exchange.storage.utc import utcnow
+from services.exchange.web import setup as web_setup
 
 log = logging.getLogger("exchange.api")
 
@@ -85,7 +86,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
     problems.install(app)
     include_api(app)
     install_docs(app)  # before the pages' /static, which would take /static/docs
-    web.install(app)
+    web_setup.install(app)
     # Added last runs first: logging, security headers, unhandled errors, authentication,
     # size limit, NUL characters, idempotency, then routes. Who is asking comes before what
     # was sent: a request without a valid key is a 401 whatever its size.

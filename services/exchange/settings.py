@@ -33,6 +33,13 @@ class Settings(BaseSettings):
     home_name: str = "Perpustakaan Nasional Republik Indonesia"
     # Our postal address as the packing list prints it: lines separated by "|" or newlines.
     home_address: str = ""
+    # Our country (ISO 3166-1 alpha-2): the origin on customs papers of what we send, and how
+    # a parcel is told to be international (the partner's country differs).
+    home_country: str = Field(default="ID", min_length=2, max_length=2)
+    # Who signs the shipment papers for us (transfer act, receipt): name and post. Left
+    # empty, the papers name the staff member who last acted on the exchange.
+    signatory_name: str = ""
+    signatory_post: str = ""
     timezone: str = "UTC"
     max_upload_bytes: int = 200 * 1024 * 1024
     max_body_bytes: int = 1024 * 1024

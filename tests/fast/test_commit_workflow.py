@@ -238,8 +238,9 @@ async def test_a_batch_committed_twice_is_counted_once(env: WorkflowEnvironment)
         )
         # The notice activity runs after the step's; wait for it too, or the count races.
         await until(
-            lambda: [n.event for n in doubles.notices if n.exchange_id == ex].count("marc_ready")
-            >= 2,
+            lambda: (
+                [n.event for n in doubles.notices if n.exchange_id == ex].count("marc_ready") >= 2
+            ),
             "both batches announced",
         )
         state = await handle.query(ExchangeWorkflow.status)

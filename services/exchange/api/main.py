@@ -16,6 +16,9 @@ from services.exchange.api.openapi_additions import add_idempotency_key, add_web
 from services.exchange.api.problem_responses import add_problem_schema
 from services.exchange.api.routes import (
     audit,
+    dispatch_papers,
+    documents,
+    exchange_rates,
     exchanges,
     fund,
     keys,
@@ -27,6 +30,7 @@ from services.exchange.api.routes import (
     partners,
     records,
     reports,
+    serials,
     wishlists,
 )
 
@@ -39,7 +43,9 @@ for feature in (
     keys,
     fund,
     reports,
+    exchange_rates,
     exchanges,
+    documents,
     offer_lists,
     marc,
     records,
@@ -48,6 +54,9 @@ for feature in (
 ):
     router.include_router(feature.router)
 router.include_router(wishlists.router)
+for serial_router in (serials.router, serials.partner_router, serials.dispatch_router):
+    router.include_router(serial_router)
+router.include_router(dispatch_papers.router)
 
 
 def include_api(app: FastAPI) -> None:

@@ -18,13 +18,11 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from services.exchange.http.auth import CALLER_KEY
 from services.exchange.problems import Problem
 from services.exchange.service.context import Context
-from services.exchange.service.keys import (
-    ACQUISITIONS,
-    ADMIN,
-    CATALOGUER,
-    PARTNER_ROLE,
-    Caller,
-)
+from services.exchange.service.keys import ACQUISITIONS, CATALOGUER, PARTNER_ROLE, Caller
+
+# The role rule is the service layer's (``service/roles``); routes and pages import it here.
+from services.exchange.service.roles import permitted as permitted
+from services.exchange.service.roles import require_role as require_role
 
 _bearer = HTTPBearer(auto_error=False, description="A staff key or a partner's API key.")
 
@@ -48,20 +46,6 @@ async def get_caller(
             headers={"WWW-Authenticate": "Bearer"},
         )
     return caller
-
-
-def permitted(caller: Caller, roles: tuple[str, ...]) -> bool:
-    return caller.role == ADMIN or caller.role in roles
-
-
-def require_role(caller: Caller, *roles: str) -> Caller:
-    """The role check of every route and page: admin and the given roles pass."""
-    if permitted(caller, roles):
-        return caller
-    if not caller.is_staff:
-        raise Problem(403, "staff-only", "this action needs a staff key")
-    needed = " or ".join(r for r in (ADMIN, *roles) if r != PARTNER_ROLE)
-    raise Problem(403, "role-required", f"this action needs the {needed} role")
 
 
 def allow(*roles: str) -> Callable[[Caller], Awaitable[Caller]]:

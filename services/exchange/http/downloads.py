@@ -1,12 +1,20 @@
-"""File downloads shared by the API and the pages: MARC records and CSV reports."""
+"""File downloads shared by the API and the pages: MARC records, CSV reports, made files (PDF)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from urllib.parse import quote
 
-from fastapi.responses import StreamingResponse
+from fastapi.responses import Response, StreamingResponse
 
 import marc
+
+
+def download(data: bytes, filename: str, media_type: str) -> Response:
+    """A file made whole (a PDF, a list's CSV) with its name for saving, also when the name
+    is not ASCII (``filename*``, RFC 6266)."""
+    disposition = f"attachment; filename=\"{filename}\"; filename*=UTF-8''{quote(filename)}"
+    return Response(data, media_type=media_type, headers={"Content-Disposition": disposition})
 
 
 def marc_download(records: Iterator[bytes], name: str, format: str) -> StreamingResponse:

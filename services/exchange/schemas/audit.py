@@ -7,7 +7,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-Entity = Literal["partner", "agreement", "key", "user", "deposit", "offer_list"]
+Entity = Literal[
+    "partner", "agreement", "key", "user", "deposit", "offer_list", "exchange_rate", "serial_title"
+]
 
 
 class FieldChange(BaseModel):

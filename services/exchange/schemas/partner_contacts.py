@@ -93,7 +93,8 @@ LIST_KINDS = (
     "selection_submitted",
     "wishlist_hits",
 )
-KINDS = EXCHANGE_KINDS + LIST_KINDS
+SERIAL_KINDS = ("serial_claim", "serial_review", "serial_dispatch", "serial_ended")
+KINDS = EXCHANGE_KINDS + LIST_KINDS + SERIAL_KINDS
 
 
 def _known_kind(kind: str) -> str:

@@ -11,7 +11,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field, StrictInt, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, StringConstraints
 
 from services.exchange.schemas.common import RequestModel
 from services.exchange.schemas.exchanges import LineIn
@@ -82,6 +82,25 @@ class BalanceOut(BaseModel):
 
 
 class BalancePreviewIn(RequestModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "direction": "outgoing",
+                    "lines": [
+                        {
+                            "title": "Sejarah Nasional Indonesia",
+                            "quantity": 3,
+                            "unit_value": "150000.00",
+                            "currency": "IDR",
+                        }
+                    ],
+                }
+            ]
+        },
+    )
+
     direction: Literal["outgoing", "incoming"] = Field(
         default="outgoing", description="outgoing: we would send these lines; incoming: receive"
     )
@@ -109,6 +128,8 @@ class BalancePreviewOut(BaseModel):
 
 
 class ExchangeRateIn(RequestModel):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"rate": "0.0061"}]})
+
     rate: Annotated[Decimal, Field(gt=0, max_digits=18, decimal_places=6)] = Field(
         description="What one unit of the currency was worth in the other that year"
     )

@@ -101,6 +101,10 @@ class SerialIn(RequestModel):
 class SerialChangeIn(RequestModel):
     """What staff may change on a title; left out: unchanged."""
 
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"copies": 2, "claim_after_days": 45}]}
+    )
+
     title: LongText | None = None
     copies: Copies | None = None
     claim_after_days: Annotated[StrictInt, Field(ge=0, le=365)] | None = None
@@ -109,6 +113,10 @@ class SerialChangeIn(RequestModel):
 
 
 class SerialEndIn(RequestModel):
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"reason": "not_wanted"}]}
+    )
+
     reason: Literal["not_wanted", "ceased", "renamed", "not_confirmed"] = Field(
         description="not_wanted (a partner may say so for what it receives), ceased, renamed "
         "(give the successor's ISSN and title: a new title continues the exchange)"
@@ -169,12 +177,24 @@ class IssueOut(BaseModel):
 class IssueEditIn(RequestModel):
     """Staff correct the prediction: skip an issue, move its day, or add one (a supplement)."""
 
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"skip": True}, {"expected_on": "2026-07-31"}]},
+    )
+
     skip: StrictBool | None = Field(default=None, description="Not published this year")
     expected_on: date | None = Field(default=None, description="A new expected day")
     copies_expected: CopyCount | None = None
 
 
 class IssueAddIn(RequestModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"year": 2026, "numbers": "Suppl. 1", "expected_on": "2026-12-15"}]
+        },
+    )
+
     year: SerialYear
     numbers: Annotated[str, StringConstraints(min_length=1, max_length=32, pattern=r"\S")]
     volume: Annotated[StrictInt, Field(ge=1, le=100_000)] | None = None
@@ -183,6 +203,11 @@ class IssueAddIn(RequestModel):
 
 
 class ReceiptIn(RequestModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"received_on": None, "copies": 1, "damaged": 0}]},
+    )
+
     received_on: EventDay | None = Field(default=None, description="Left out: today")
     copies: CopyCount = Field(default=1, description="Copies that arrived")
     damaged: CopyCount = Field(default=0, description="Of those, copies damaged")
@@ -194,6 +219,13 @@ class ReceiptIn(RequestModel):
 class CheckInIn(RequestModel):
     """A check-in by what is printed on the issue (typed or scanned), not by its id."""
 
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"issn": "0378-5955", "numbers": "5", "receipt": {"copies": 1}}]
+        },
+    )
+
     issn: Issn
     numbers: Annotated[str, StringConstraints(min_length=1, max_length=32, pattern=r"\S")]
     year: SerialYear | None = Field(default=None, description="Left out: the oldest open one")
@@ -202,6 +234,13 @@ class CheckInIn(RequestModel):
 
 
 class ClaimAnswerIn(RequestModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"answer": "not_yet_published", "note": "expected in March"}]
+        },
+    )
+
     answer: ClaimAnswer
     sent_on: EventDay | None = Field(default=None, description='For "sent": the day')
     note: Note | None = None
@@ -210,12 +249,20 @@ class ClaimAnswerIn(RequestModel):
 class ReviewIn(RequestModel):
     """The yearly review: the exchange goes on next year (with these copies) or ends."""
 
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"year": 2027, "keep": True, "copies": 1}]}
+    )
+
     year: SerialYear = Field(description="The year confirmed: usually next year")
     keep: StrictBool = True
     copies: Copies | None = None
 
 
 class DispatchIn(RequestModel):
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"partner": "NLB", "issues": [1, 2]}]}
+    )
+
     partner: Code
     issues: Annotated[list[RowId], Field(min_length=1, max_length=5000)]
 

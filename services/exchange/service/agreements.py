@@ -37,6 +37,9 @@ def _out(a: Agreement, partner: Partner, day: date) -> AgreementOut:
         yearly_quota=a.yearly_quota,
         valid_today=a.valid_from <= day <= a.valid_to,
         profile=read(a.profile),
+        balance_model=a.balance_model,
+        currency=a.currency,
+        tolerance=a.tolerance,
     )
 
 

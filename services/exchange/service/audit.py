@@ -1,4 +1,4 @@
-"""The audit trail: every change to partners, agreements, keys, users and deposits.
+"""The audit trail: every change to partners, agreements, keys, users, deposits and rates.
 
 Each service function that changes one of those calls ``record`` (or ``changed``) in the
 session of the change itself, so the entry is written in the same transaction: a change that
@@ -38,7 +38,9 @@ KEY = "key"
 USER = "user"
 DEPOSIT = "deposit"
 OFFER_LIST = "offer_list"
-ENTITIES = (PARTNER, AGREEMENT, KEY, USER, DEPOSIT, OFFER_LIST)
+EXCHANGE_RATE = "exchange_rate"
+SERIAL_TITLE = "serial_title"
+ENTITIES = (PARTNER, AGREEMENT, KEY, USER, DEPOSIT, OFFER_LIST, EXCHANGE_RATE, SERIAL_TITLE)
 
 CREATED = "created"
 UPDATED = "updated"
@@ -50,6 +52,9 @@ PASSWORD_CHANGED = "password_changed"
 PUBLISHED = "published"
 CLOSED = "closed"
 WITHDRAWN = "withdrawn"
+DELETED = "deleted"
+ENDED = "ended"  # a serial exchange ended (not wanted, ceased, renamed, not confirmed)
+REVIEWED = "reviewed"  # a serial exchange confirmed in the yearly review
 ACTIONS = (
     CREATED,
     UPDATED,
@@ -61,6 +66,9 @@ ACTIONS = (
     PUBLISHED,
     CLOSED,
     WITHDRAWN,
+    DELETED,
+    ENDED,
+    REVIEWED,
 )
 
 SYSTEM = "system"

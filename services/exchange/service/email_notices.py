@@ -8,7 +8,8 @@ department's mailbox (``EXCHANGE_STAFF_EMAIL``) in Bahasa Indonesia. One address
 e-mail, whichever way it is listed.
 
 The words come from the gettext catalogs: the subject per kind, the note from its message id
-and values (an exchange's through ``web/history_notes.py``, a list's or a wish list's here), with
+and values (an exchange's through ``web/history_notes.py``, a list's or a wish list's here, a
+serial exchange's in ``serial_email_notices``), with
 the language's own plural forms; the English ``note`` is the fallback for a note without an id.
 Each e-mail names the exchange or the list (number, title, closing day) and links to the page
 (the portal for partners, the staff pages for staff) and to the API resource.
@@ -18,7 +19,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import date
 from html import escape
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
@@ -29,6 +29,13 @@ from services.exchange.models import Exchange, Notice, Partner, PartnerContact, 
 from services.exchange.offer_models import OfferList
 from services.exchange.schemas.partner_contacts import EXCHANGE_KINDS, KINDS, LIST_KINDS
 from services.exchange.service.keys import PARTNER_ROLE
+from services.exchange.service.notice_values import param_count, param_day
+from services.exchange.service.serial_email_notices import (
+    SERIAL_NOTES,
+    SERIAL_SUBJECTS,
+    serial_links,
+    serial_subject,
+)
 from workflows.errors import N_
 
 if TYPE_CHECKING:
@@ -59,6 +66,7 @@ _SUBJECTS = {
     "offer_list_closed": N_("Offer list {number} is closed"),
     "offer_list_summary": N_("Offer list {number} is closed: who took what"),
     "selection_submitted": N_("Offer list {number}: a selection was submitted"),
+    **SERIAL_SUBJECTS,
 }
 
 
@@ -144,30 +152,15 @@ def has_recipients(
 # --- the notes of list and wish-list notices ------------------------------------------------
 
 
-def _count(p: Mapping[str, Any], *names: str) -> int:
-    for name in names:
-        value = p.get(name)
-        if isinstance(value, int):
-            return value
-    return 0
-
-
-def _day(lang: Lang, value: object) -> str:
-    try:
-        return lang.date(date.fromisoformat(str(value)))
-    except ValueError:
-        return str(value or "")
-
-
 def _published(lang: Lang, p: Mapping[str, Any]) -> str:
-    items = lang.ngettext("{n} item is offered", "{n} items are offered", _count(p, "items"))
-    return f"{items}; " + lang.gettext("select by {day}", day=_day(lang, p.get("closes_on")))
+    items = lang.ngettext("{n} item is offered", "{n} items are offered", param_count(p, "items"))
+    return f"{items}; " + lang.gettext("select by {day}", day=param_day(lang, p.get("closes_on")))
 
 
 def _closing(lang: Lang, p: Mapping[str, Any]) -> str:
     return lang.gettext(
         "the list closes on {day}; submit your selection before then",
-        day=_day(lang, p.get("closes_on")),
+        day=param_day(lang, p.get("closes_on")),
     )
 
 
@@ -176,19 +169,21 @@ def _closed(lang: Lang, p: Mapping[str, Any]) -> str:
 
 
 def _summary(lang: Lang, p: Mapping[str, Any]) -> str:
-    partners = lang.ngettext("{n} partner selected", "{n} partners selected", _count(p, "partners"))
+    partners = lang.ngettext(
+        "{n} partner selected", "{n} partners selected", param_count(p, "partners")
+    )
     taken = lang.ngettext(
         "{taken} of {n} copy taken",
         "{taken} of {n} copies taken",
-        _count(p, "copies_offered"),
-        taken=lang.number(_count(p, "copies_taken")),
+        param_count(p, "copies_offered"),
+        taken=lang.number(param_count(p, "copies_taken")),
     )
     return f"{partners}, {taken}"
 
 
 def _selection(lang: Lang, p: Mapping[str, Any]) -> str:
-    lines = lang.ngettext("{n} line", "{n} lines", _count(p, "lines"))
-    copies = lang.ngettext("{n} copy", "{n} copies", _count(p, "copies"))
+    lines = lang.ngettext("{n} line", "{n} lines", param_count(p, "lines"))
+    copies = lang.ngettext("{n} copy", "{n} copies", param_count(p, "copies"))
     if p.get("partner"):  # staff are told who selected
         return lang.gettext(
             "{partner} selected {lines}, {copies}",
@@ -203,7 +198,7 @@ def _hits(lang: Lang, p: Mapping[str, Any]) -> str:
     return lang.ngettext(
         "{n} item from your wish list is offered",
         "{n} items from your wish list are offered",
-        _count(p, "n", "items", "hits"),
+        param_count(p, "n", "items", "hits"),
     )
 
 
@@ -211,7 +206,7 @@ def _deposit_hits(lang: Lang, p: Mapping[str, Any]) -> str:
     text = lang.ngettext(
         "{n} item from your wish list is in our exchange fund",
         "{n} items from your wish list are in our exchange fund",
-        _count(p, "n", "items", "hits"),
+        param_count(p, "n", "items", "hits"),
     )
     return f"{text}: {p['title']}" if p.get("title") else text
 
@@ -226,6 +221,7 @@ LIST_NOTES: dict[str, Callable[[Lang, Mapping[str, Any]], str]] = {
     "wishlist_hits": _hits,
     "wishlist_hits_list": _hits,
     "wishlist_hits_deposit": _deposit_hits,
+    **SERIAL_NOTES,
 }
 
 
@@ -278,6 +274,9 @@ def _subject(lang: Lang, notice: Notice, what: About, day: str) -> str:
         number = what.offer_list.number or what.offer_list.id
     if notice.event == "wishlist_hits":
         return _hits(lang, notice.note_params or {})
+    serial = serial_subject(lang, notice)
+    if serial is not None:
+        return serial
     template = _SUBJECTS.get(notice.event)
     if template is None:
         return f"{number}: {notice.event}" if number else notice.event
@@ -294,6 +293,9 @@ def _links(base_url: str, notice: Notice, what: About, staff: bool) -> tuple[str
     if what.offer_list is not None:
         list_id = what.offer_list.id
         return f"{pages}/offer-lists/{list_id}", f"{base_url}/api/v1/offer-lists/{list_id}"
+    serial = serial_links(base_url, pages, notice)
+    if serial is not None:
+        return serial
     if notice.event == "wishlist_hits":
         api = f"{base_url}/api/v1/partners/{notice.party}/wishlist"
         return (f"{pages}/wishlist", api if not staff else f"{base_url}/api/v1/wishlist")

@@ -1,4 +1,5 @@
-"""The notices that are not an exchange's: an offer list's events, selections, wish-list hits.
+"""The notices that are not an exchange's: an offer list's events, selections, wish-list hits,
+and (through ``serial_notices``) a serial exchange's.
 
 Each notice has a stable ``key`` (``offer-list:<id>:published:<code>``, ...; see the contract
 of issue 15), unique in the table, so writing one is idempotent: a retried activity or request
@@ -39,6 +40,35 @@ def _existing(engine: Engine, key: str) -> int | None:
     return found
 
 
+def notice_row(
+    *,
+    party: str,
+    event: str,
+    key: str,
+    note: str,
+    note_id: str,
+    note_params: dict[str, Any],
+    offer_list_id: str | None = None,
+    serial_id: int | None = None,
+    at: datetime | None = None,
+) -> Notice:
+    """A keyed notice that is not an exchange's (``exchange_id`` NULL, ``seq`` 0), not added
+    yet: for a caller that writes it in a transaction of its own (a claim with its UPDATE)."""
+    return Notice(
+        exchange_id=None,
+        seq=0,
+        party=party,
+        event=event,
+        note=note,
+        created_at=at or datetime.now(UTC),
+        offer_list_id=offer_list_id,
+        serial_id=serial_id,
+        key=key,
+        note_id=note_id,
+        note_params=note_params,
+    )
+
+
 def record_notice(
     engine: Engine,
     *,
@@ -49,6 +79,7 @@ def record_notice(
     note_id: str,
     note_params: dict[str, Any],
     offer_list_id: str | None = None,
+    serial_id: int | None = None,
     at: datetime | None = None,
 ) -> int | None:
     """One notice by its key; the id of the one already written when the key exists."""
@@ -57,17 +88,16 @@ def record_notice(
         return found
     try:
         with session_scope(engine) as session:
-            notice = Notice(
-                exchange_id=None,
-                seq=0,
+            notice = notice_row(
                 party=party,
                 event=event,
-                note=note,
-                created_at=at or datetime.now(UTC),
-                offer_list_id=offer_list_id,
                 key=key,
+                note=note,
                 note_id=note_id,
                 note_params=note_params,
+                offer_list_id=offer_list_id,
+                serial_id=serial_id,
+                at=at,
             )
             session.add(notice)
             session.flush()

@@ -35,6 +35,9 @@ def line_spec(line: LineIn) -> LineSpec:
         record_id=line.record_id,
         unit_value=str(line.unit_value) if line.unit_value is not None else None,
         currency=line.currency,
+        purchase_cost=str(line.purchase_cost) if line.purchase_cost is not None else None,
+        language=line.language,
+        weight_grams=line.weight_grams,
     )
 
 
@@ -62,6 +65,9 @@ def write_offer_lines(
             quantity=spec.quantity,
             unit_value=Decimal(spec.unit_value) if spec.unit_value is not None else None,
             currency=spec.currency,
+            purchase_cost=Decimal(spec.purchase_cost) if spec.purchase_cost is not None else None,
+            language=spec.language,
+            weight_grams=spec.weight_grams,
         )
         session.add(line)
         offers.append(LineOffer(line_id=line.id, quantity=line.quantity))

@@ -1,4 +1,4 @@
-"""The balance ledger and the annual report.
+"""The balance ledger and the annual report (the balance itself: ``service.balance``).
 
 Ledger entries are written once per completed exchange (in the same transaction as the
 ``complete`` step), so the balance is a sum over rows that never change afterwards.
@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
@@ -16,8 +17,8 @@ from sqlalchemy import Engine, extract
 from sqlmodel import Session, col, select
 
 from services.exchange.models import Exchange, ExchangeLine, LedgerEntry, Partner
-from services.exchange.schemas.reports import BalanceOut, Flow, QuotaOut
-from services.exchange.service import agreements
+from services.exchange.schemas.reports import BalanceOut
+from services.exchange.service import balance as balance_model
 from services.exchange.service.access import visible_partner
 from services.exchange.service.keys import Caller
 
@@ -28,7 +29,11 @@ INCOMING = "incoming"
 def ledger_entries(
     exchange: Exchange, lines: list[ExchangeLine], completed_on: date
 ) -> list[LedgerEntry]:
-    """What the exchange moved: copies shipped for ours, copies received for theirs."""
+    """What the exchange moved: copies shipped for ours, copies received for theirs.
+
+    One entry per currency: the declared values (unit value x copies) and, apart from them,
+    what the copies bought to send cost (purchase cost x copies), each in the line's currency.
+    """
     moved = [
         (
             line,
@@ -39,71 +44,49 @@ def ledger_entries(
         for line in lines
     ]
     moved = [(line, copies) for line, copies in moved if copies > 0]
-    by_currency: dict[str, tuple[int, int, Decimal | None]] = {}
+    by_currency: dict[str, _Moved] = {}
     for line, copies in moved:
-        currency = line.currency or "" if line.unit_value is not None else ""
-        titles, total, value = by_currency.get(currency, (0, 0, None))
+        priced = line.unit_value is not None or line.purchase_cost is not None
+        currency = (line.currency or "") if priced else ""
+        group = by_currency.setdefault(currency, _Moved())
+        group.titles += 1
+        group.copies += copies
         if line.unit_value is not None:
-            value = (value or Decimal(0)) + line.unit_value * copies
-        by_currency[currency] = (titles + 1, total + copies, value)
+            group.value = (group.value or Decimal(0)) + line.unit_value * copies
+        if line.purchase_cost is not None:
+            group.cost = (group.cost or Decimal(0)) + line.purchase_cost * copies
     if not by_currency:
-        by_currency[""] = (0, 0, None)
+        by_currency[""] = _Moved()
     return [
         LedgerEntry(
             exchange_id=exchange.id,
             partner_id=exchange.partner_id,
             year=completed_on.year,
             direction=exchange.direction,
-            titles=titles,
-            copies=copies,
+            titles=group.titles,
+            copies=group.copies,
             currency=currency,
-            value=value,
+            value=group.value,
+            purchase_cost=group.cost,
         )
-        for currency, (titles, copies, value) in sorted(by_currency.items())
+        for currency, group in sorted(by_currency.items())
     ]
 
 
-def _flow(entries: list[LedgerEntry]) -> Flow:
-    value: dict[str, Decimal] = {}
-    for e in entries:
-        if e.value is not None:
-            value[e.currency or "?"] = value.get(e.currency or "?", Decimal(0)) + e.value
-    return Flow(
-        exchanges=len({e.exchange_id for e in entries}),
-        titles=sum(e.titles for e in entries),
-        copies=sum(e.copies for e in entries),
-        value=value,
-    )
+@dataclass(slots=True)
+class _Moved:
+    titles: int = 0
+    copies: int = 0
+    value: Decimal | None = None
+    cost: Decimal | None = None
 
 
 def balance(engine: Engine, caller: Caller, code: str, year: int) -> BalanceOut:
+    """The balance with a partner in a year and running through it, in its agreement's model
+    (``service.balance``); a partner reads only its own."""
     with Session(engine) as session:
         partner = visible_partner(session, caller, code)
-        entries = list(
-            session.scalars(
-                select(LedgerEntry).where(
-                    col(LedgerEntry.partner_id) == partner.id, col(LedgerEntry.year) == year
-                )
-            )
-        )
-        agreement = agreements.valid_on(session, partner.id or 0, date(year, 12, 31)) or (
-            agreements.valid_on(session, partner.id or 0, date(year, 1, 1))
-        )
-    sent = _flow([e for e in entries if e.direction == OUTGOING])
-    received = _flow([e for e in entries if e.direction == INCOMING])
-    return BalanceOut(
-        partner=partner.code,
-        year=year,
-        sent=sent,
-        received=received,
-        balance_copies=sent.copies - received.copies,
-        balance_titles=sent.titles - received.titles,
-        quota=QuotaOut(
-            yearly=agreement.yearly_quota if agreement else None,
-            sent=sent.copies,
-            received=received.copies,
-        ),
-    )
+        return balance_model.partner_balance(session, partner, year)
 
 
 REPORT_COLUMNS = [

@@ -150,6 +150,7 @@ def write_exchange(engine: Engine, settings: Settings, caller: Caller, list_id: 
                 accepted_quantity=copies,
                 unit_value=Decimal(item.unit_value) if item.unit_value is not None else None,
                 currency=item.currency,
+                language=item.language,
             )
             session.add(line)
             offers.append(LineOffer(line_id=line.id, quantity=copies))

@@ -22,7 +22,9 @@ from fastapi.responses import Response
 from starlette.datastructures import FormData
 
 from services.exchange.http.deps import LIFECYCLE_ROLES, permitted, require_role
+from services.exchange.http.downloads import download
 from services.exchange.problems import Problem
+from services.exchange.schemas.documents import DocumentKind, PaperLanguage
 from services.exchange.schemas.exchanges import (
     CancelIn,
     ClaimAnswerIn,
@@ -39,6 +41,7 @@ from services.exchange.service import (
     actions,
     copy_counts,
     desk,
+    documents,
     exchange_queries,
     partner_contacts,
     steps,
@@ -51,7 +54,7 @@ from services.exchange.service.users import SignedIn
 from services.exchange.web.cancel_pages import CONFIRMED_FIELD, confirmation_url
 from services.exchange.web.countries import country_names
 from services.exchange.web.forms import FormError, day, whole_number
-from services.exchange.web.i18n import N_
+from services.exchange.web.i18n import LANGUAGE_NAMES, N_
 from services.exchange.web.list_views import sort_links
 from services.exchange.web.pages import (
     Redirect,
@@ -133,6 +136,13 @@ def build_router(prefix: str, user_dep: Callable[[Request], Awaitable[SignedIn]]
                 steps.add("upload_marc")
         batches = await asyncio.to_thread(desk.batches, ctx.engine, caller, 100, exchange_id)
         titles = {line.id: line.title for line in view.lines}
+        papers = await asyncio.to_thread(
+            documents.list_documents, ctx.engine, ctx.settings, caller, exchange_id
+        )
+        reader = lang_for(request).code
+        paper_languages = [*papers.languages]
+        if reader in documents.PAPER_LANGUAGES and reader not in paper_languages:
+            paper_languages.insert(0, reader)
         return render(
             request,
             "exchange.html",
@@ -146,6 +156,9 @@ def build_router(prefix: str, user_dep: Callable[[Request], Awaitable[SignedIn]]
             confirmable=confirmable,
             batches=batches,
             titles=titles,
+            papers=papers,
+            paper_titles=documents.TITLES,
+            paper_languages=[(code, LANGUAGE_NAMES[code]) for code in paper_languages],
             prefix=prefix,
             today=datetime.now(ZoneInfo(ctx.settings.timezone)).date().isoformat(),
         )
@@ -163,6 +176,7 @@ def build_router(prefix: str, user_dep: Callable[[Request], Awaitable[SignedIn]]
             outgoing=view.sender != view.partner,
         )
         accepted = [line for line in view.lines if line.accepted_quantity]
+        today = datetime.now(ZoneInfo(ctx.settings.timezone)).date()
         return render(
             request,
             "packing_list.html",
@@ -172,9 +186,33 @@ def build_router(prefix: str, user_dep: Callable[[Request], Awaitable[SignedIn]]
             recipient=recipient,
             country_names=country_names(lang_for(request)),
             accepted=accepted,
+            old={warning.line_id for warning in documents.old_lines(accepted, today)},
             copies=sum(line.accepted_quantity or 0 for line in accepted),
             prefix=prefix,
         )
+
+    @router.get("/exchanges/{exchange_id}/documents/{kind}.pdf")
+    async def paper(
+        exchange_id: str,
+        kind: DocumentKind,
+        request: Request,
+        user: User,
+        lang: PaperLanguage = "en",
+        parcel: int = 0,
+    ) -> Response:
+        """A shipment paper as PDF, as the API gives it (``service/documents``)."""
+        ctx = context(request)
+        data, name = await asyncio.to_thread(
+            documents.document_pdf,
+            ctx.engine,
+            ctx.settings,
+            user.caller,
+            exchange_id,
+            kind,
+            lang,
+            parcel,
+        )
+        return download(data, name, "application/pdf")
 
     async def lifecycle_step(
         request: Request,

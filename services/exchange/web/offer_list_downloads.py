@@ -18,7 +18,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
-from services.exchange.api.routes.offer_list_files import download
+from services.exchange.http.downloads import download
 from services.exchange.service import offer_list_pdf
 from services.exchange.service.offer_list_pdf import DOCUMENT_LANGUAGES, DocumentLanguage
 from services.exchange.service.users import SignedIn

@@ -33,11 +33,12 @@ from services.exchange.schemas.offer_lists import (
 )
 from services.exchange.service import agreements, desk, offer_lists
 from services.exchange.service.users import SignedIn
-from services.exchange.web import offer_list_new
+from services.exchange.web import balance_previews, offer_list_new
 from services.exchange.web.abilities import require
 from services.exchange.web.forms import FormError
 from services.exchange.web.i18n import N_
 from services.exchange.web.list_views import chunks
+from services.exchange.web.money import money
 from services.exchange.web.offer_list_new import typed_copies
 from services.exchange.web.pages import (
     Flash,
@@ -149,6 +150,7 @@ async def _list_view(
         offer_lists.read_list, ctx.engine, ctx.settings, user.caller, list_id
     )
     titles = {item.id: item.title for item in view.item_list}
+    preview = await asyncio.to_thread(balance_previews.selection, ctx.engine, user.caller, view)
     return render(
         request,
         "staff/offer_list.html",
@@ -159,6 +161,8 @@ async def _list_view(
         taken=taken_copies(view),
         titles=titles,
         today=agreements.today(),
+        balance_preview=preview,
+        money=money(lang_for(request)),
         **state,
     )
 

@@ -16,12 +16,13 @@ from starlette.datastructures import FormData
 
 from services.exchange.problems import Problem
 from services.exchange.schemas.exchanges import LineIn, ProposalIn
-from services.exchange.service import desk, proposals
+from services.exchange.service import agreements, desk, proposals, reports
 from services.exchange.service.exchange_queries import ListQuery
 from services.exchange.web import portal_offer_lists
 from services.exchange.web.exchange_pages import exchange_listing
 from services.exchange.web.forms import FormError, whole_number
 from services.exchange.web.i18n import N_, Lang
+from services.exchange.web.money import money
 from services.exchange.web.pages import (
     Flash,
     PartnerUser,
@@ -44,7 +45,19 @@ async def portal_home(request: Request, user: PartnerUser) -> Response:
     ctx = context(request)
     board = await asyncio.to_thread(desk.partner_dashboard, ctx.engine, user.caller)
     lists = await portal_offer_lists.dashboard_lists(request, user.caller)
-    return render(request, "portal/dashboard.html", user, board=board, offer_lists=lists)
+    # This year's balance with us, in the agreement's model (as GET .../balance gives it).
+    balance = await asyncio.to_thread(
+        reports.balance, ctx.engine, user.caller, user.caller.party, agreements.today().year
+    )
+    return render(
+        request,
+        "portal/dashboard.html",
+        user,
+        board=board,
+        offer_lists=lists,
+        balance=balance,
+        money=money(lang_for(request)),
+    )
 
 
 @router.get("/exchanges")

@@ -29,6 +29,8 @@ ENTITY_LABELS = {
     audit.USER: N_("User"),
     audit.DEPOSIT: N_("Deposit"),
     audit.OFFER_LIST: N_("Offer list"),
+    audit.EXCHANGE_RATE: N_("Exchange rate"),
+    audit.SERIAL_TITLE: N_("Serial title"),
 }
 ACTION_LABELS = {
     audit.CREATED: N_("created"),
@@ -41,6 +43,9 @@ ACTION_LABELS = {
     audit.PUBLISHED: N_("published"),
     audit.CLOSED: N_("closed"),
     audit.WITHDRAWN: N_("withdrawn"),
+    audit.DELETED: N_("deleted"),
+    audit.ENDED: N_("ended"),
+    audit.REVIEWED: N_("reviewed"),
 }
 # The fields an entry may hold, in words; one not named here is shown by its name.
 FIELD_LABELS = {
@@ -60,6 +65,13 @@ FIELD_LABELS = {
     "response_days": N_("Days to respond"),
     "receipt_days": N_("Days to receive"),
     "yearly_quota": N_("Yearly quota"),
+    "balance_model": N_("Balance model"),
+    "currency": N_("Currency"),
+    "tolerance": N_("Tolerance"),
+    "rate": N_("Rate"),
+    "to_currency": N_("Into currency"),
+    "recorded_by": N_("Recorded by"),
+    "recorded_at": N_("Recorded"),
     "role": N_("Role"),
     "label": N_("Label"),
     "expires_at": N_("Expires"),
@@ -91,6 +103,12 @@ VALUE_LABELS = {
         "digital_exchange": N_("Digital exchange"),
     },
     "heading_form": {"national": N_("national form"), "lc": N_("LC form")},
+    "balance_model": {
+        "blanket": N_("blanket exchange (no balance kept)"),
+        "pieces": N_("piece for piece"),
+        "titles": N_("title for title"),
+        "value": N_("equal value"),
+    },
     "address.kind": {"postal": N_("postal"), "shipping": N_("for parcels")},
     "role": {
         "admin": N_("administrator"),

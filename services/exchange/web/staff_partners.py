@@ -1,5 +1,9 @@
 """The partners pages of the staff desk: the register, one partner's agreements, balances
-and webhook deliveries, and the forms that add a partner or an agreement (admin only)."""
+and webhook deliveries, and the forms that add a partner or an agreement (admin only).
+
+The balance is shown in the model the agreement chose (``service/balance.py``), per year and
+running, with its tolerance, so the page says what the exchange department agreed to keep.
+"""
 
 from __future__ import annotations
 
@@ -29,9 +33,10 @@ from services.exchange.service import (
 from services.exchange.service import partners as partner_registry
 from services.exchange.service.users import SignedIn
 from services.exchange.web.countries import country_choices
-from services.exchange.web.forms import FormError, whole_number
+from services.exchange.web.forms import FormError, decimal_number, whole_number
 from services.exchange.web.i18n import N_
 from services.exchange.web.list_views import sort_links
+from services.exchange.web.money import money
 from services.exchange.web.pages import (
     Flash,
     StaffUser,
@@ -67,6 +72,9 @@ AGREEMENT_LABELS = {
     "response_days": N_("Days to answer a proposal"),
     "receipt_days": N_("Days for a parcel to arrive"),
     "yearly_quota": N_("Yearly quota of copies, each way (optional)"),
+    "balance_model": N_("How the balance is counted"),
+    "currency": N_("Currency of a value balance"),
+    "tolerance": N_("Tolerance, in the model's unit (optional)"),
 }
 
 
@@ -150,6 +158,7 @@ async def add_agreement(code: str, request: Request, user: StaffUser) -> Respons
             for name in ("response_days", "receipt_days")
             if (value := whole_number(form, name, name)) is not None
         }
+        currency = field(form, "currency")
         body = AgreementIn.model_validate(
             {
                 "signed_on": field(form, "signed_on"),
@@ -158,6 +167,9 @@ async def add_agreement(code: str, request: Request, user: StaffUser) -> Respons
                 "programmes": programmes,
                 **days,
                 "yearly_quota": whole_number(form, "yearly_quota", "yearly quota"),
+                "balance_model": field(form, "balance_model") or "pieces",
+                "currency": currency.upper() if currency else None,
+                "tolerance": decimal_number(form, "tolerance", "tolerance"),
             }
         )
         await asyncio.to_thread(agreements.create, ctx.engine, user.caller, code, body)
@@ -194,6 +206,7 @@ async def _partner_view(
     ]
     deliveries = await asyncio.to_thread(webhooks.list_deliveries, ctx.engine, caller, code, 50, 0)
     scale = max([1] + [max(b.sent.copies, b.received.copies) for b in balances])
+    lang = lang_for(request)
     (partner,) = await asyncio.to_thread(desk.partners, ctx.engine, agreements.today(), code)
     registered = await asyncio.to_thread(partner_registry.get, ctx.engine, caller, code)
     addresses = await asyncio.to_thread(partner_contacts.list_addresses, ctx.engine, caller, code)
@@ -207,11 +220,13 @@ async def _partner_view(
         encoding_names=ENCODING_NAMES,
         agreements=signed,
         balances=balances,
+        current=balances[-1] if balances else None,  # this year's: the running balance now
+        money=money(lang),
         scale=scale,
         deliveries=deliveries,
         addresses=addresses,
         contacts=contacts,
-        countries=country_choices(lang_for(request)),
+        countries=country_choices(lang),
         keeps_contacts=permitted(caller, ACQUISITIONS_ROLES),
         status_code=status_code,
         **form_state,

@@ -17,13 +17,13 @@ from __future__ import annotations
 import asyncio
 from datetime import date
 from typing import Annotated, Literal
-from urllib.parse import quote
 
 from fastapi import APIRouter, File, Form, Query, Response, UploadFile, status
 
 import marc
 from services.exchange.api.problem_responses import PROBLEMS, UNAVAILABLE
 from services.exchange.http.deps import AcquisitionsOrPartnerDep, CallerDep, ContextDep
+from services.exchange.http.downloads import download
 from services.exchange.schemas.common import Code, ShortText
 from services.exchange.schemas.offer_list_files import OfferListUploadOut
 from services.exchange.schemas.offer_lists import Note
@@ -53,12 +53,6 @@ Encoding = Annotated[
 Format = Annotated[
     FileFormat | None, Query(description="csv or marc; left out, told from the content")
 ]
-
-
-def download(data: bytes, filename: str, media_type: str) -> Response:
-    """The file with its name (the list's number) for saving, also when it is not ASCII."""
-    disposition = f"attachment; filename=\"{filename}\"; filename*=UTF-8''{quote(filename)}"
-    return Response(data, media_type=media_type, headers={"Content-Disposition": disposition})
 
 
 def _export(

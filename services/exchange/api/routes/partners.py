@@ -35,8 +35,10 @@ from services.exchange.schemas.partners import (
     WebhookSecret,
 )
 from services.exchange.schemas.profiles import ProfileIn
-from services.exchange.schemas.reports import BalanceOut
+from services.exchange.schemas.reports import BalanceOut, BalancePreviewIn, BalancePreviewOut
 from services.exchange.service import agreements, partners, reports, webhooks
+from services.exchange.service import balance as balances
+from services.exchange.service.offer_lines import line_spec
 
 router = APIRouter(prefix="/partners", tags=["partners"], responses=PROBLEMS)
 
@@ -129,5 +131,17 @@ def set_agreement_profile(
 def balance(
     code: str, ctx: ContextDep, caller: AcquisitionsOrPartnerDep, year: Year = None
 ) -> BalanceOut:
-    """Copies and titles sent and received in a year (default: this year), and the quota used."""
+    """What was sent and received in a year (default: this year), and the balance in the
+    agreement's model (blanket, pieces, titles or value), for the year and running through it,
+    with the tolerance and the quota used. A partner reads its own."""
     return reports.balance(ctx.engine, caller, code, year or datetime.now(UTC).year)
+
+
+@router.post("/{code}/balance/preview")
+def balance_preview(
+    code: str, body: BalancePreviewIn, ctx: ContextDep, caller: AcquisitionsDep
+) -> BalancePreviewOut:
+    """What sending (or receiving) these lines would do to the running balance, exchanges under
+    way counted, and a warning when it would go past the agreement's tolerance. Changes nothing."""
+    specs = [line_spec(line) for line in body.lines]
+    return balances.preview(ctx.engine, caller, code, body.direction, specs)
