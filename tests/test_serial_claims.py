@@ -9,10 +9,12 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
+from typing import Any
 
 import pytest
 from sqlalchemy import update
 from sqlmodel import Session, col, select
+from temporalio.client import WorkflowHandle
 
 from services.exchange.models import Notice, Partner, WebhookDelivery
 from services.exchange.serial_models import SerialIssue, SerialTitle
@@ -181,12 +183,25 @@ async def test_the_workflow_claims_and_delivers_to_the_webhook(
     status = await handle.query("status", result_type=SerialStatus)
     assert status.year == year and status.state == "active"
     assert status.next_wake is not None and date.fromisoformat(status.next_wake) > today
-    # A poke makes the run ask again; nothing new is claimed on the same day.
+    # A receipt does not wake the run (its next wake finds the issue received): no signal.
+    before = await _signals(handle)
     await serial_runs.poke(ctx, serial_id, "receipt")
+    assert await _signals(handle) == before
+    # An edit makes the run ask again; nothing new is claimed on the same day.
+    await serial_runs.poke(ctx, serial_id, "issue edited")
+    assert await _signals(handle) == before + 1
     await asyncio.sleep(1.0)
     assert len(_claim_notices(stack, serial_id)) == len(due)
-    await serial_runs.poke(ctx, 10**9, "receipt")  # no such run: logged, not raised
+    await serial_runs.poke(ctx, 10**9, "issue edited")  # no such run: logged, not raised
     await handle.terminate("test over")
+
+
+async def _signals(handle: WorkflowHandle[Any, Any]) -> int:
+    """The signals the run's history holds so far."""
+    history = await handle.fetch_history()
+    return sum(
+        1 for e in history.events if e.HasField("workflow_execution_signaled_event_attributes")
+    )
 
 
 def _title_row(stack: Stack, serial_id: int) -> SerialTitle:

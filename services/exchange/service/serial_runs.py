@@ -66,8 +66,18 @@ async def start(ctx: Context, serial_id: int, year: int) -> None:
         log.debug("serial %s: its workflow runs already", serial_id)
 
 
+# Changes after which the run need not wake: a receipt only takes an issue out of the claims,
+# and the run's next wake (due for the earliest awaited issue) finds it received and moves on.
+# Waking the run at once would cost the same workflow task and activity, but on the request's
+# time (a check-in desk scanning issue after issue) instead of the timer's.
+NO_WAKE = frozenset({"receipt"})
+
+
 async def poke(ctx: Context, serial_id: int, reason: str) -> None:
-    """Signal the title's run that it changed; never raises for Temporal (logged)."""
+    """Signal the title's run that it changed (unless ``reason`` is one the run learns of at
+    its next wake anyway: ``NO_WAKE``); never raises for Temporal (logged)."""
+    if reason in NO_WAKE:
+        return
     handle = ctx.temporal.get_workflow_handle(serial_workflow_id(serial_id))
     try:
         await handle.signal(SIGNAL_CHANGED, SerialChanged(reason), rpc_timeout=TEMPORAL_RPC_TIMEOUT)
