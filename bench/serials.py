@@ -20,8 +20,9 @@ agreements, then measures what issue 16 asks:
    started and not fired or cancelled, events, workflow tasks.
 3. *Check-in rate*: ``--check-ins`` check-ins through ``POST /api/v1/serials/check-in`` (ISSN,
    number, year: as scanned), issue 1 of every title, then issue 2, and so on, ``--concurrency``
-   at a time, each of which signals the title's run; latencies p50/p99, beside a bare FastAPI
-   POST endpoint served the same way and loaded by the same client with the same bodies. Then
+   at a time (a receipt does not wake the run: ``serial_runs.NO_WAKE``); latencies p50/p99,
+   beside a bare FastAPI POST endpoint served the same way and loaded by the same client with
+   the same bodies. Then
    the time until every run is asleep again, and the histories once more: events per check-in.
 4. *A whole title-year*: ``--sample`` of the titles played through the next year on the
    time-skipping test server with the real worker and activities (``bench.serial_year``),
