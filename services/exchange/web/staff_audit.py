@@ -72,6 +72,34 @@ FIELD_LABELS = {
     "to_currency": N_("Into currency"),
     "recorded_by": N_("Recorded by"),
     "recorded_at": N_("Recorded"),
+    # Offer lists and serial titles.
+    "state": N_("State"),
+    "direction": N_("Direction"),
+    "copies": N_("Copies"),
+    "note": N_("Note"),
+    "number": N_("Number"),
+    "closes_on": N_("Closing day"),
+    "published_at": N_("Published on"),
+    "closed_at": N_("Closed on"),
+    "created_by": N_("Made by"),
+    "closed_by": N_("Closed by"),
+    "all_partners": N_("To every partner"),
+    "frequency": N_("Frequency"),
+    "numbering": N_("Numbering"),
+    "issues_per_year": N_("Issues a year"),
+    "months": N_("Months"),
+    "combined": N_("Double issues"),
+    "volume_start": N_("First volume"),
+    "volume_each_year": N_("A new volume each year"),
+    "restart_yearly": N_("Numbers restart each year"),
+    "issue_start": N_("First number"),
+    "first_year": N_("First year"),
+    "claim_after_days": N_("Days before a claim"),
+    "second_claim_days": N_("Days before the second claim"),
+    "unit_value": N_("Value of one copy"),
+    "confirmed_year": N_("Confirmed for"),
+    "ended_on": N_("Ended on"),
+    "end_reason": N_("Why it ended"),
     "role": N_("Role"),
     "label": N_("Label"),
     "expires_at": N_("Expires"),
@@ -92,8 +120,11 @@ FIELD_LABELS = {
     "copies_reserved": N_("Reserved"),
     "copies_shipped": N_("Shipped"),
 }
-# Row ids and times the entry itself already says.
-HIDDEN_FIELDS = frozenset({"id", "partner_id", "created_at"})
+# Row ids and times the entry itself already says; a closed list's summary (who took what)
+# is on the list's own page.
+HIDDEN_FIELDS = frozenset(
+    {"id", "partner_id", "created_at", "updated_at", "successor_id", "summary"}
+)
 
 
 # Codes stored as values, in words, for the fields that hold them.
@@ -110,6 +141,22 @@ VALUE_LABELS = {
         "value": N_("equal value"),
     },
     "address.kind": {"postal": N_("postal"), "shipping": N_("for parcels")},
+    "state": {
+        "draft": N_("draft"),
+        "published": N_("published"),
+        "closed": N_("closed"),
+        "withdrawn": N_("withdrawn"),
+        "active": N_("active"),
+        "ended": N_("ended"),
+        "ceased": N_("ceased"),
+    },
+    "direction": {"incoming": N_("we receive"), "outgoing": N_("we send")},
+    "end_reason": {
+        "not_wanted": N_("no longer wanted"),
+        "ceased": N_("the title ceased"),
+        "renamed": N_("continued under a new title"),
+        "not_confirmed": N_("not confirmed for the next year"),
+    },
     "role": {
         "admin": N_("administrator"),
         "acquisitions": N_("acquisitions"),
@@ -118,7 +165,9 @@ VALUE_LABELS = {
     },
 }
 # Counts, written in the reader's locale (30.000); years and ids are not counts.
-_COUNTS = frozenset({"yearly_quota", "response_days", "receipt_days"})
+_COUNTS = frozenset(
+    {"yearly_quota", "response_days", "receipt_days", "claim_after_days", "second_claim_days"}
+)
 
 
 def shown_value(lang: Lang, name: str, value: object) -> str:
@@ -133,6 +182,12 @@ def shown_value(lang: Lang, name: str, value: object) -> str:
         return lang.number(value) if counted else str(value)
     if isinstance(value, list):
         return ", ".join(shown_value(lang, name, v) for v in value)
+    if isinstance(value, dict):  # a serial's frequency or numbering: each part named
+        return "; ".join(
+            f"{lang.gettext(FIELD_LABELS[key]) if key in FIELD_LABELS else key}: "
+            f"{shown_value(lang, key, part)}"
+            for key, part in value.items()
+        )
     text = str(value)
     if text in VALUE_LABELS.get(name, {}):
         return lang.gettext(VALUE_LABELS[name][text])
