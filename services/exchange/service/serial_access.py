@@ -11,7 +11,7 @@ after the other by the database (``lock_title``), on PostgreSQL and SQLite alike
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import update
 from sqlmodel import Session, col, select
@@ -24,6 +24,7 @@ from services.exchange.serial_models import (
     CLAIMED,
     EXPECTED,
     SKIPPED,
+    SerialDispatch,
     SerialIssue,
     SerialTitle,
 )
@@ -33,6 +34,8 @@ from services.exchange.service.roles import require_role
 from workflows.errors import N_
 from workflows.serial import rules
 from workflows.serial.prediction import Frequency, Numbering
+
+Locked = TypeVar("Locked", SerialTitle, SerialDispatch)
 
 INCOMING = "incoming"
 OUTGOING = "outgoing"
@@ -76,26 +79,28 @@ def visible(session: Session, caller: Caller, serial_id: int) -> SerialTitle:
     return title
 
 
-def lock_title(session: Session, serial_id: int) -> SerialTitle:
-    """The title row, locked for the rest of the transaction, read fresh.
+def lock_row(session: Session, model: type[Locked], row_id: int) -> Locked | None:
+    """The row of ``model`` with id ``row_id`` (it must have ``id`` and ``state``), locked for
+    the rest of the transaction and read fresh; None when there is none.
 
     PostgreSQL: ``FOR UPDATE``. SQLite has one writer; a write first (the row, unchanged)
     takes the database's write lock, which makes every read after it current.
     """
+    key = col(model.id)
     if session.get_bind().dialect.name == "sqlite":
-        session.execute(
-            update(SerialTitle)
-            .where(col(SerialTitle.id) == serial_id)
-            .values(state=col(SerialTitle.state))
-        )
-        found = session.get(SerialTitle, serial_id, populate_existing=True)
-    else:
-        found = session.scalars(
-            select(SerialTitle)
-            .where(col(SerialTitle.id) == serial_id)
-            .with_for_update()
-            .execution_options(populate_existing=True)
-        ).first()
+        session.execute(update(model).where(key == row_id).values(state=col(model.state)))
+        return session.get(model, row_id, populate_existing=True)
+    return session.scalars(
+        select(model)
+        .where(key == row_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).first()
+
+
+def lock_title(session: Session, serial_id: int) -> SerialTitle:
+    """The title row, locked for the rest of the transaction, read fresh (``lock_row``)."""
+    found = lock_row(session, SerialTitle, serial_id)
     if found is None:
         raise serial_not_found(serial_id)
     return found

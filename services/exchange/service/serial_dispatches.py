@@ -36,6 +36,7 @@ from services.exchange.service.serial_access import (
     OPEN_STATES,
     OUTGOING,
     issue_out,
+    lock_row,
     lock_title,
     require_staff,
     require_staff_role,
@@ -135,22 +136,8 @@ def _out(session: Session, dispatch: SerialDispatch) -> DispatchOut:
 
 
 def _lock(session: Session, dispatch_id: int) -> SerialDispatch:
-    """The dispatch row, locked for the transaction (SQLite: a write first; see
-    ``serial_access.lock_title``)."""
-    if session.get_bind().dialect.name == "sqlite":
-        session.execute(
-            update(SerialDispatch)
-            .where(col(SerialDispatch.id) == dispatch_id)
-            .values(state=col(SerialDispatch.state))
-        )
-        found = session.get(SerialDispatch, dispatch_id, populate_existing=True)
-    else:
-        found = session.scalars(
-            select(SerialDispatch)
-            .where(col(SerialDispatch.id) == dispatch_id)
-            .with_for_update()
-            .execution_options(populate_existing=True)
-        ).first()
+    """The dispatch row, locked for the transaction (``serial_access.lock_row``)."""
+    found = lock_row(session, SerialDispatch, dispatch_id)
     if found is None:
         raise _dispatch_not_found(dispatch_id)
     return found
